@@ -1,0 +1,66 @@
+"""Engine settings with their measured defaults, and where the corpus and index live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from csto_qa.errors import QueryError
+from csto_qa.fusion import FUSION_METHODS
+
+MODES = ("hybrid", "bm25", "dense")
+CORPUS_ENV = "CSTO_QA_CORPUS"
+INDEX_ENV = "CSTO_QA_INDEX"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Retrieval knobs. Defaults were chosen with ``csto-qa eval``; the README has the table."""
+
+    fusion: str = "convex"
+    alpha: float = 0.5  # weight of the dense side in convex fusion
+    rrf_k: int = 60
+    depth: int = 200  # candidates taken from each retriever before fusion
+    abstain_threshold: float = 0.40  # best question-evidence cosine below which we abstain
+    max_k: int = 50
+    max_query_chars: int = 4000  # longer questions are cut here before retrieval
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSION_METHODS:
+            raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSION_METHODS)}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise QueryError(f"alpha={self.alpha} must be between 0 and 1")
+        if self.depth < 1 or self.max_k < 1 or self.rrf_k < 0:
+            raise QueryError("depth and max_k must be >= 1 and rrf_k >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_request(k: int, mode: str, max_k: int) -> None:
+    """Validate user-supplied ``k`` and ``mode`` with errors that quote the bad value."""
+    if mode not in MODES:
+        raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= max_k:
+        raise QueryError(f"k={k!r} must be a whole number from 1 to {max_k}")
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def default_corpus_dir() -> Path:
+    """``$CSTO_QA_CORPUS``, else ``./corpus`` if it exists, else the checkout's ``corpus/``."""
+    if os.environ.get(CORPUS_ENV):
+        return Path(os.environ[CORPUS_ENV])
+    local = Path("corpus")
+    return local if local.is_dir() else project_root() / "corpus"
+
+
+def default_index_dir() -> Path:
+    """``$CSTO_QA_INDEX``, else ``index/`` beside the corpus folder in use."""
+    if os.environ.get(INDEX_ENV):
+        return Path(os.environ[INDEX_ENV])
+    return default_corpus_dir().resolve().parent / "index"

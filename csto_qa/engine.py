@@ -1,0 +1,137 @@
+"""The engine: one object that the CLI, the chat app, the evaluation and the benchmark call.
+
+    engine = Engine.open()                  # loads (or builds) index/ and the model
+    answer = engine.ask("When did Uzbekistan suspend its membership?", k=5, mode="hybrid")
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from csto_qa.answer import AnswerBuilder
+from csto_qa.chunking import ChunkParams
+from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
+from csto_qa.embedding import Encoder, load_encoder, resolve_model_name
+from csto_qa.errors import IndexCorruptError, QueryError
+from csto_qa.followup import contextualize
+from csto_qa.indexing import Reporter, build, stale_reason, stderr_reporter
+from csto_qa.records import Answer, Document
+from csto_qa.retriever import Retriever
+from csto_qa.storage import StoredIndex, load_index, read_manifest, recover_interrupted_swap
+from csto_qa.tokenizing import tokenize
+
+EMPTY_QUESTION = "Please type a question about the CSTO, for example: When was the CSTO founded?"
+NOT_FOUND = "The documents do not answer this question."
+EMPTY_CORPUS = "The corpus is empty: add .txt or .md files to corpus/ and run: csto-qa index"
+
+
+class Engine:
+    """Hybrid retrieval over a stored index with a loaded encoder."""
+
+    def __init__(self, stored: StoredIndex, encoder: Encoder, settings: EngineSettings | None = None) -> None:
+        self.stored = stored
+        self.encoder = encoder
+        self.settings = settings or EngineSettings()
+        self.retriever = Retriever(stored.bm25, stored.dense, self.settings)
+        self.builder = AnswerBuilder(stored)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        corpus_dir: str | Path | None = None,
+        model: str | None = None,
+        settings: EngineSettings | None = None,
+        chunking: ChunkParams | None = None,
+        auto_build: bool = True,
+        report: Reporter = stderr_reporter,
+        progress: bool = True,
+    ) -> Engine:
+        """Load the model and the index, building or refreshing the index when needed.
+
+        A missing or stale index (corpus, model or chunking changed) is rebuilt with a
+        message when ``auto_build``; a damaged one is an error that names the file and the
+        fix, unless ``auto_build`` is set, in which case it is rebuilt too.
+        """
+        index_dir = Path(index_dir) if index_dir else default_index_dir()
+        corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
+        chunking = chunking or ChunkParams()
+        encoder = load_encoder(resolve_model_name(model))
+        recover_interrupted_swap(index_dir)
+        reason: str | None
+        try:
+            manifest = read_manifest(index_dir)
+            reason = stale_reason(manifest, corpus_dir, encoder.name, chunking)
+        except IndexCorruptError as exc:
+            if not (index_dir / "manifest.json").exists():
+                reason = "there is no index yet"
+            else:
+                reason = f"it cannot be read: {exc}"
+            if not auto_build:
+                raise
+        if reason is not None:
+            if not auto_build:
+                raise IndexCorruptError(
+                    f"the index in '{index_dir}' is out of date ({reason}); rebuild it: csto-qa index"
+                )
+            report(f"building the index because {reason}")
+            build(corpus_dir, index_dir, encoder, chunking, report, progress, only_if_stale=True)
+        try:
+            stored = load_index(index_dir)
+        except IndexCorruptError as exc:
+            if not auto_build:
+                raise
+            report(f"rebuilding the index because it is damaged: {exc}")
+            build(corpus_dir, index_dir, encoder, chunking, report, progress)
+            stored = load_index(index_dir)
+        return cls(stored, encoder, settings)
+
+    def with_settings(self, **changes: object) -> Engine:
+        """A copy of this engine with other retrieval settings (same index and model)."""
+        return Engine(self.stored, self.encoder, replace(self.settings, **changes))
+
+    def document(self, doc_id: str) -> Document:
+        """A document of the index by id (only documents of the index can be reached)."""
+        try:
+            return self.stored.documents[doc_id]
+        except KeyError:
+            raise QueryError(f"there is no document {doc_id!r} in the index") from None
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        history: list[str] | None = None,
+        abstain: bool = True,
+    ) -> Answer:
+        """Cited passages answering ``question``, or an abstention.
+
+        ``history`` lists the earlier questions of the conversation (oldest first) so a
+        follow-up such as "and when did it leave?" is understood; ``abstain=False``
+        returns the passages even when the evidence is weak (used by the evaluation).
+        """
+        check_request(k, mode, self.settings.max_k)
+        question = question if isinstance(question, str) else str(question)
+        if not question.strip():
+            return Answer(question, "", mode, True, [], 0.0, EMPTY_QUESTION)
+        if not self.stored.chunks:
+            return Answer(question, question, mode, True, [], 0.0, EMPTY_CORPUS)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = contextualize(question, history)[: self.settings.max_query_chars]
+        vector = self.encoder.encode_query(query)
+        t1 = time.perf_counter()
+        tokens = tokenize(query)
+        hits = self.retriever.retrieve(tokens, vector, mode, max(k * 4, 20))
+        t2 = time.perf_counter()
+        passages, confidence = self.builder.build(query, vector, hits, k)
+        t3 = time.perf_counter()
+        timings.update(encode=(t1 - t0) * 1e3, retrieve=(t2 - t1) * 1e3, assemble=(t3 - t2) * 1e3)
+        timings["total"] = (t3 - t0) * 1e3
+        weak = confidence < self.settings.abstain_threshold or not passages
+        if weak and abstain:
+            return Answer(question, query, mode, True, [], confidence, NOT_FOUND, timings)
+        return Answer(question, query, mode, False, passages, confidence, "", timings)

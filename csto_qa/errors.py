@@ -1,0 +1,33 @@
+"""Errors a user can act on: each says what happened, to which file, and the fix."""
+
+from __future__ import annotations
+
+
+class CstoQaError(Exception):
+    """Base class; the CLI prints ``str(error)`` on one line and exits non-zero."""
+
+
+class CorpusError(CstoQaError):
+    """The corpus folder or its manifest cannot be read."""
+
+
+class IndexCorruptError(CstoQaError):
+    """The index on disk is missing, damaged or was built by another format version."""
+
+
+class IndexLockedError(CstoQaError):
+    """Another process is building the index right now."""
+
+
+class ModelError(CstoQaError):
+    """The embedding model cannot be loaded or failed its integrity check."""
+
+
+class QueryError(CstoQaError):
+    """The request is not usable (unknown mode, k out of range, ...)."""
+
+
+def missing_dependency(package: str, extra: str = "") -> CstoQaError:
+    """An install hint instead of a bare ImportError."""
+    hint = f'pip install "csto-qa[{extra}]"' if extra else f"pip install {package}"
+    return CstoQaError(f"the optional dependency '{package}' is not installed; run: {hint}")

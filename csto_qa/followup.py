@@ -1,0 +1,65 @@
+"""Follow-up questions: rewrite "and when did it leave?" into a self-contained query.
+
+A question that leans on the previous turn (a pronoun, a leading "and"/"what about", or
+almost no content words) gets the previous question's names appended, so retrieval sees
+"and when did it leave? Uzbekistan CSTO". The rewritten query is shown to the user.
+"""
+
+from __future__ import annotations
+
+import re
+
+from csto_qa.tokenizing import STOP_WORDS, words
+
+_PRONOUNS = frozenset(
+    "it its they them their theirs he him his she her hers this that these those there "
+    "then such the same".split()
+)
+_LEADS = re.compile(r"^\s*(and|but|also|so|then|what about|how about|and what about|what of)\b", re.I)
+_WORD = re.compile(r"[^\W_][\w'’-]*", re.UNICODE)
+_QUESTION_WORDS = frozenset(
+    "what when where who whom whose which why how did does do is are was were".split()
+)
+
+
+def needs_context(question: str) -> bool:
+    """True when the question cannot stand alone."""
+    tokens = [t.casefold() for t in _WORD.findall(question)]
+    if not tokens:
+        return False
+    if _LEADS.match(question):
+        return True
+    if any(t in _PRONOUNS - {"the", "same", "then", "there"} for t in tokens):
+        return True
+    return len(words(question)) <= 1
+
+
+def key_terms(question: str) -> list[str]:
+    """Names in ``question`` (capitalised words, acronyms, numbers); content words if none."""
+    tokens = _WORD.findall(question)
+    names = [
+        t for i, t in enumerate(tokens)
+        if (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in _QUESTION_WORDS | STOP_WORDS))
+        or t.isdigit()
+    ]
+    if not names:
+        names = [t for t in tokens if t.casefold() not in STOP_WORDS | _QUESTION_WORDS]
+    seen: set[str] = set()
+    unique = []
+    for t in names:
+        if t.casefold() not in seen:
+            seen.add(t.casefold())
+            unique.append(t)
+    return unique
+
+
+def contextualize(question: str, history: list[str] | None) -> str:
+    """The retrieval query for ``question`` given earlier queries (oldest first)."""
+    if not history or not needs_context(question):
+        return question
+    asked = {t.casefold() for t in _WORD.findall(question)}
+    for previous in reversed(history):
+        extra = [t for t in key_terms(previous) if t.casefold() not in asked]
+        if extra:
+            return f"{question.strip()} {' '.join(extra)}"
+    return question

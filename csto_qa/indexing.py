@@ -1,0 +1,120 @@
+"""Index building: corpus → chunks → BM25 + embeddings → ``index/``, and staleness checks."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
+from csto_qa.embedding import Encoder
+from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
+from csto_qa.storage import (
+    FORMAT_VERSION,
+    StoredIndex,
+    build_lock,
+    clean_leftovers,
+    read_manifest,
+    save_index,
+    swap_in,
+    temp_dir_for,
+)
+from csto_qa.tokenizing import TOKENIZER_VERSION, tokenize
+
+Reporter = Callable[[str], None]
+
+
+def stderr_reporter(message: str) -> None:
+    print(f"csto-qa: {message}", file=sys.stderr, flush=True)
+
+
+def quiet(message: str) -> None:
+    """A reporter that says nothing."""
+
+
+def stale_reason(
+    manifest: dict[str, Any], corpus_dir: Path, encoder_name: str, params: ChunkParams
+) -> str | None:
+    """Why the index no longer matches the corpus, model or settings (None if it does)."""
+    if manifest.get("model", {}).get("name") != encoder_name:
+        return f"it was built with model '{manifest.get('model', {}).get('name')}', not '{encoder_name}'"
+    if manifest.get("chunking") != params.to_dict() or manifest.get("chunker_version") != CHUNKER_VERSION:
+        return "the chunking settings changed"
+    if manifest.get("tokenizer_version") != TOKENIZER_VERSION:
+        return "the tokenizer changed"
+    if corpus_dir.is_dir():
+        now = corpus_fingerprint(corpus_dir)
+        then = manifest.get("corpus", {}).get("files", {})
+        if now != then:
+            changed = sorted(set(now) ^ set(then) | {n for n in now if then.get(n) not in (None, now[n])})
+            return f"the corpus changed ({', '.join(changed[:5])}{'…' if len(changed) > 5 else ''})"
+    return None
+
+
+def build(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    params: ChunkParams | None = None,
+    report: Reporter = stderr_reporter,
+    progress: bool = True,
+    only_if_stale: bool = False,
+) -> dict[str, Any]:
+    """Build the index of ``corpus_dir`` into ``index_dir`` atomically; returns the manifest."""
+    from csto_qa.dense import DenseIndex
+    from csto_qa.lexical import BM25Index
+
+    params = params or ChunkParams()
+    with build_lock(index_dir, on_wait=report):
+        clean_leftovers(index_dir)
+        if only_if_stale and (index_dir / "manifest.json").is_file():
+            # Another process may have built it while this one waited for the lock.
+            try:
+                current = read_manifest(index_dir)
+                if stale_reason(current, corpus_dir, encoder.name, params) is None:
+                    return current
+            except Exception:  # a damaged index is rebuilt below
+                pass
+        started = time.perf_counter()
+        fingerprint = corpus_fingerprint(corpus_dir)
+        loaded = load_corpus(corpus_dir)
+        for warning in loaded.warnings:
+            report(f"warning: {warning}")
+        sentences, chunks = chunk_corpus(loaded.documents, params)
+        report(
+            f"indexing {len(loaded.documents)} documents: {len(chunks)} passages, "
+            f"{len(sentences)} sentences"
+        )
+        bm25 = BM25Index.build([tokenize(c.index_text) for c in chunks])
+        docs = {d.doc_id: d for d in loaded.documents}
+        chunk_vectors = encoder.encode([c.index_text for c in chunks], progress=progress)
+        sentence_texts = [docs[s.doc_id].text[s.start:s.end] for s in sentences]
+        sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
+        dense = DenseIndex.build(chunk_vectors)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"name": encoder.name, "weights_sha256": encoder.weights_sha256, "dim": encoder.dim},
+            "corpus": {
+                "files": fingerprint,
+                "skipped": loaded.warnings,
+                "manifest": MANIFEST_NAME in fingerprint,
+            },
+            "chunking": params.to_dict(),
+            "chunker_version": CHUNKER_VERSION,
+            "tokenizer_version": TOKENIZER_VERSION,
+            "bm25": {"k1": bm25.k1, "b": bm25.b, "epsilon": bm25.epsilon, "vocabulary": len(bm25.vocab)},
+            "dense": {"kind": dense.kind, "metric": "inner_product", "normalized": True},
+            "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
+            "build_seconds": 0.0,
+        }
+        stored = StoredIndex(index_dir, manifest, docs, sentences, chunks, sentence_vectors, bm25, dense)
+        temp = temp_dir_for(index_dir)
+        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
+        save_index(temp, stored)
+        swap_in(temp, index_dir)
+        report(f"index written to '{index_dir}' in {manifest['build_seconds']:.1f} s")
+        return manifest

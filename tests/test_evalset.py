@@ -1,0 +1,218 @@
+"""Tests for the retrieval evaluation set and its checker (csto_qa.evalset)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # works without installing the package
+    sys.path.insert(0, str(REPO_ROOT))
+
+evalset = importlib.import_module("csto_qa.evalset")
+CATEGORIES = evalset.CATEGORIES
+MIN_CATEGORY_COUNTS = evalset.MIN_CATEGORY_COUNTS
+EvalQuestion = evalset.EvalQuestion
+EvalSetError = evalset.EvalSetError
+check_against_corpus = evalset.check_against_corpus
+default_questions_path = evalset.default_questions_path
+load_questions = evalset.load_questions
+
+CORPUS_DIR = REPO_ROOT / "corpus"
+DOC_IDS = {
+    "csto-wikipedia",
+    "csto-wikipedia-sections",
+    "csto-analyst-rozen-bakher",
+    "csto-facts-for-kids",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_texts() -> dict[str, str]:
+    return {
+        p.stem: p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt"))
+    }
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[EvalQuestion]:
+    return load_questions(default_questions_path())
+
+
+def _good(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": "q001",
+        "question": "When was the treaty signed?",
+        "answers": ["15 May 1992"],
+        "docs": ["doc-a"],
+        "category": "dates_numbers",
+        "answerable": True,
+    }
+    row.update(overrides)
+    return row
+
+
+def _write(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- the real set -------------------------------------------------------------
+
+
+def test_default_path_points_into_corpus_eval() -> None:
+    path = default_questions_path()
+    assert path == REPO_ROOT / "corpus" / "eval" / "questions.jsonl"
+    assert path.is_file()
+
+
+def test_real_set_size_and_ids(questions: list[EvalQuestion]) -> None:
+    assert len(questions) >= 80
+    ids = [q.id for q in questions]
+    assert len(ids) == len(set(ids))
+    assert sum(not q.answerable for q in questions) >= 10
+
+
+def test_real_set_category_minimums(questions: list[EvalQuestion]) -> None:
+    counts = Counter(q.category for q in questions)
+    assert set(counts) <= set(CATEGORIES)
+    for category, minimum in MIN_CATEGORY_COUNTS.items():
+        assert counts[category] >= minimum, (category, counts[category])
+
+
+def test_real_set_docs_are_known(questions: list[EvalQuestion]) -> None:
+    for q in questions:
+        assert set(q.docs) <= DOC_IDS, q.id
+        if q.category == "analyst_page":
+            assert q.docs == ("csto-analyst-rozen-bakher",), q.id
+        if q.category == "kids_page":
+            assert q.docs == ("csto-facts-for-kids",), q.id
+
+
+def test_real_set_matches_corpus(
+    questions: list[EvalQuestion], corpus_texts: dict[str, str]
+) -> None:
+    assert set(corpus_texts) == DOC_IDS
+    assert check_against_corpus(questions, corpus_texts) == []
+
+
+def test_roundtrip_to_from_dict(questions: list[EvalQuestion]) -> None:
+    for q in questions:
+        assert EvalQuestion.from_dict(q.to_dict()) == q
+        json.dumps(q.to_dict())
+
+
+# --- loader validation --------------------------------------------------------
+
+
+def test_load_skips_blank_lines(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, ["", json.dumps(_good()), "   ", json.dumps(_good(id="q002"))]
+    )
+    assert [q.id for q in load_questions(path)] == ["q001", "q002"]
+
+
+def test_bad_json_reports_file_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good()), "", '{"id": "q002", "question": '])
+    with pytest.raises(EvalSetError) as info:
+        load_questions(path)
+    msg = str(info.value)
+    assert f"{path}:3" in msg
+    assert "invalid JSON" in msg
+
+
+def test_unknown_category(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good(category="trivia"))])
+    with pytest.raises(EvalSetError, match=r":1: unknown category 'trivia'"):
+        load_questions(path)
+
+
+def test_duplicate_id(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good()), json.dumps(_good())])
+    with pytest.raises(
+        EvalSetError, match=r":2: duplicate id 'q001' \(first seen on line 1\)"
+    ):
+        load_questions(path)
+
+
+def test_missing_field(tmp_path: Path) -> None:
+    row = _good()
+    del row["docs"]
+    path = _write(tmp_path, [json.dumps(row)])
+    with pytest.raises(EvalSetError, match="missing field 'docs'"):
+        load_questions(path)
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good(answers="15 May 1992"))])
+    with pytest.raises(EvalSetError, match="field 'answers' must be list"):
+        load_questions(path)
+
+
+def test_answerable_without_answers(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good(answers=[]))])
+    with pytest.raises(EvalSetError, match="answerable question has no answers"):
+        load_questions(path)
+
+
+def test_unanswerable_with_answers(tmp_path: Path) -> None:
+    row = _good(category="unanswerable", answerable=False)
+    path = _write(tmp_path, [json.dumps(row)])
+    with pytest.raises(EvalSetError, match="unanswerable question must have empty"):
+        load_questions(path)
+
+
+def test_not_an_object(tmp_path: Path) -> None:
+    path = _write(tmp_path, ["[1, 2]"])
+    with pytest.raises(EvalSetError, match="expected a JSON object"):
+        load_questions(path)
+
+
+# --- corpus check -------------------------------------------------------------
+
+
+def test_check_detects_missing_answer_string() -> None:
+    corpus = {"doc-a": "On 15 May\n1992, six states signed."}
+    ok = EvalQuestion.from_dict(_good())
+    assert check_against_corpus([ok], corpus) == []  # newline normalised away
+    bad = EvalQuestion.from_dict(_good(answers=["15 May 1992", "16 May 1992"]))
+    problems = check_against_corpus([bad], corpus)
+    assert len(problems) == 1
+    assert "'16 May 1992'" in problems[0]
+
+
+def test_check_is_case_sensitive() -> None:
+    corpus = {"doc-a": "on 15 may 1992"}
+    problems = check_against_corpus([EvalQuestion.from_dict(_good())], corpus)
+    assert any("not found" in p for p in problems)
+
+
+def test_check_unknown_doc_and_doc_without_answer() -> None:
+    corpus = {"doc-a": "15 May 1992", "doc-b": "nothing here"}
+    q = EvalQuestion.from_dict(_good(docs=["doc-a", "doc-b", "doc-x"]))
+    problems = check_against_corpus([q], corpus)
+    assert any("'doc-x' not in corpus" in p for p in problems)
+    assert any("'doc-b' contains none of the answers" in p for p in problems)
+
+
+def test_check_flags_unlisted_doc_with_answer() -> None:
+    corpus = {"doc-a": "15 May 1992", "doc-b": "signed on 15 May 1992"}
+    q = EvalQuestion.from_dict(_good())
+    problems = check_against_corpus([q], corpus)
+    assert problems == [
+        f"q001: unlisted doc 'doc-b' contains answer(s) {['15 May 1992']}"
+    ]
+    assert check_against_corpus([q], corpus, require_complete_docs=False) == []
+
+
+def test_check_ignores_unanswerable() -> None:
+    q = EvalQuestion.from_dict(
+        _good(answers=[], docs=[], category="unanswerable", answerable=False)
+    )
+    assert check_against_corpus([q], {"doc-a": "text"}) == []
