@@ -48,7 +48,7 @@ class AnswerBuilder:
         cached = self._stems.get(sid)
         if cached is None:
             sentence = self.stored.sentences[sid]
-            text = self.stored.documents[sentence.doc_id].text[sentence.start:sentence.end]
+            text = self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
             cached = self._stems[sid] = frozenset(stem(w) for w in words(text))
         return cached
 
@@ -96,7 +96,8 @@ class AnswerBuilder:
             doc_text = self.stored.documents[chunk.doc_id].text
             h_start, h_end = (
                 (self.stored.sentences[sid].start, self.stored.sentences[sid].end)
-                if sid >= 0 else (chunk.start, chunk.end)
+                if sid >= 0
+                else (chunk.start, chunk.end)
             )
             highlight = doc_text[h_start:h_end]
             target = self._same_as(passages, grams, chunk_grams, highlight)

@@ -39,8 +39,7 @@ class ChunkParams:
     def __post_init__(self) -> None:
         if not 10 <= self.target_words <= self.max_words:
             raise CstoQaError(
-                f"chunk target_words={self.target_words} must be between 10 and "
-                f"max_words={self.max_words}"
+                f"chunk target_words={self.target_words} must be between 10 and max_words={self.max_words}"
             )
         if not 0 <= self.min_words <= self.target_words:
             raise CstoQaError(f"chunk min_words={self.min_words} must be in 0..target_words")
@@ -98,8 +97,10 @@ def _headings(lines: list[str]) -> set[int]:
         if _is_prose(lines[nxt]) and not _heading_ok(lines[nxt], 10):
             found.add(i)
         elif (
-            _heading_ok(lines[i], 4) and _heading_ok(lines[nxt], 8)
-            and after is not None and _is_prose(lines[after])
+            _heading_ok(lines[i], 4)
+            and _heading_ok(lines[nxt], 8)
+            and after is not None
+            and _is_prose(lines[after])
         ):
             found.add(i)
     return found
@@ -111,7 +112,7 @@ def _reference_tail(text: str, units: list[_Unit]) -> int:
     The tail starts at the first window of 12 units of which at least 5 look like
     citations, provided at least 20 citation-like units follow it.
     """
-    flags = [bool(_REFERENCE.search(text[u.start:u.end])) for u in units]
+    flags = [bool(_REFERENCE.search(text[u.start : u.end])) for u in units]
     if sum(flags) < 20:
         return len(units)
     for i in range(len(units)):
@@ -203,7 +204,7 @@ def chunk_document(
                     section=first.section,
                     start=first.start,
                     end=last.end,
-                    text=doc.text[first.start:last.end],
+                    text=doc.text[first.start : last.end],
                     sentences=(first_sentence_id + run_start + a, first_sentence_id + run_start + b),
                 )
             )

@@ -53,9 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
     ask.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    ask.add_argument(
-        "--no-abstain", action="store_true", help="always list passages, even on weak evidence"
-    )
+    ask.add_argument("--no-abstain", action="store_true", help="always list passages, even on weak evidence")
     add_engine_arguments(ask)
 
     index = sub.add_parser("index", help="build the index from corpus/ (only if stale)")

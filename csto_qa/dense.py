@@ -86,8 +86,10 @@ class DenseIndex:
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors of ``ids`` (for scoring candidates the search did not return)."""
-        return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else (
-            np.zeros((0, self.dim), dtype=np.float32)
+        return (
+            np.vstack([self.index.reconstruct(int(i)) for i in ids])
+            if len(ids)
+            else (np.zeros((0, self.dim), dtype=np.float32))
         )
 
     def save(self, folder: Path) -> None:

@@ -1,7 +1,7 @@
 """The engine: one object that the CLI, the chat app, the evaluation and the benchmark call.
 
-    engine = Engine.open()                  # loads (or builds) index/ and the model
-    answer = engine.ask("When did Uzbekistan suspend its membership?", k=5, mode="hybrid")
+engine = Engine.open()                  # loads (or builds) index/ and the model
+answer = engine.ask("When did Uzbekistan suspend its membership?", k=5, mode="hybrid")
 """
 
 from __future__ import annotations

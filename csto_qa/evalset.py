@@ -111,9 +111,7 @@ def parse_question(data: Any) -> EvalQuestion:
             raise EvalSetError(f"missing field {name!r}")
         value = data[name]
         if not isinstance(value, typ):
-            raise EvalSetError(
-                f"field {name!r} must be {typ.__name__}, got {type(value).__name__}"
-            )
+            raise EvalSetError(f"field {name!r} must be {typ.__name__}, got {type(value).__name__}")
     for name in ("answers", "docs"):
         for item in data[name]:
             if not isinstance(item, str) or not item.strip():
@@ -123,9 +121,7 @@ def parse_question(data: Any) -> EvalQuestion:
     if not data["question"].strip():
         raise EvalSetError("field 'question' must not be empty")
     if data["category"] not in CATEGORIES:
-        raise EvalSetError(
-            f"unknown category {data['category']!r} (allowed: {', '.join(CATEGORIES)})"
-        )
+        raise EvalSetError(f"unknown category {data['category']!r} (allowed: {', '.join(CATEGORIES)})")
     answerable = data["answerable"]
     if answerable and not data["answers"]:
         raise EvalSetError("answerable question has no answers")
@@ -134,9 +130,7 @@ def parse_question(data: Any) -> EvalQuestion:
     if not answerable and (data["answers"] or data["docs"]):
         raise EvalSetError("unanswerable question must have empty answers and docs")
     if (data["category"] == "unanswerable") == bool(answerable):
-        raise EvalSetError(
-            "category 'unanswerable' must go with answerable=false and vice versa"
-        )
+        raise EvalSetError("category 'unanswerable' must go with answerable=false and vice versa")
     return EvalQuestion(
         id=data["id"],
         question=data["question"],
@@ -170,8 +164,7 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
                 raise EvalSetError(f"{where}: {exc}") from None
             if question.id in seen:
                 raise EvalSetError(
-                    f"{where}: duplicate id {question.id!r} "
-                    f"(first seen on line {seen[question.id]})"
+                    f"{where}: duplicate id {question.id!r} (first seen on line {seen[question.id]})"
                 )
             seen[question.id] = lineno
             questions.append(question)
@@ -208,9 +201,7 @@ def check_against_corpus(
         listed = [d for d in q.docs if d in norm]
         for raw, ans in zip(q.answers, answers, strict=True):
             if not any(ans in norm[d] for d in listed):
-                problems.append(
-                    f"{q.id}: answer {raw!r} not found in docs {list(q.docs)}"
-                )
+                problems.append(f"{q.id}: answer {raw!r} not found in docs {list(q.docs)}")
         for doc_id in listed:
             if not any(ans in norm[doc_id] for ans in answers):
                 problems.append(f"{q.id}: doc {doc_id!r} contains none of the answers")
@@ -218,20 +209,12 @@ def check_against_corpus(
             for doc_id, text in norm.items():
                 if doc_id in q.docs:
                     continue
-                hits = [
-                    raw
-                    for raw, ans in zip(q.answers, answers, strict=True)
-                    if ans in text
-                ]
+                hits = [raw for raw, ans in zip(q.answers, answers, strict=True) if ans in text]
                 if hits:
-                    problems.append(
-                        f"{q.id}: unlisted doc {doc_id!r} contains answer(s) {hits}"
-                    )
+                    problems.append(f"{q.id}: unlisted doc {doc_id!r} contains answer(s) {hits}")
     return problems
 
 
 def default_questions_path() -> Path:
     """Return ``<repo>/corpus/eval/questions.jsonl`` (relative to the package)."""
-    return (
-        Path(__file__).resolve().parent.parent / "corpus" / "eval" / "questions.jsonl"
-    )
+    return Path(__file__).resolve().parent.parent / "corpus" / "eval" / "questions.jsonl"

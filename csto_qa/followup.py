@@ -38,7 +38,8 @@ def key_terms(question: str) -> list[str]:
     """Names in ``question`` (capitalised words, acronyms, numbers); content words if none."""
     tokens = _WORD.findall(question)
     names = [
-        t for i, t in enumerate(tokens)
+        t
+        for i, t in enumerate(tokens)
         if (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in _QUESTION_WORDS | STOP_WORDS))
         or t.isdigit()
     ]

@@ -41,16 +41,13 @@ def min_max(scores: Mapping[int, float]) -> dict[int, float]:
     return {doc: (s - low) / (high - low) for doc, s in scores.items()}
 
 
-def convex(
-    lexical: Mapping[int, float], dense: Mapping[int, float], alpha: float = 0.5
-) -> dict[int, float]:
+def convex(lexical: Mapping[int, float], dense: Mapping[int, float], alpha: float = 0.5) -> dict[int, float]:
     """``alpha * dense + (1 - alpha) * lexical`` on min-max normalised scores."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"convex fusion alpha must be in [0, 1], got {alpha}")
     lex, den = min_max(lexical), min_max(dense)
     return {
-        doc: alpha * den.get(doc, 0.0) + (1 - alpha) * lex.get(doc, 0.0)
-        for doc in lex.keys() | den.keys()
+        doc: alpha * den.get(doc, 0.0) + (1 - alpha) * lex.get(doc, 0.0) for doc in lex.keys() | den.keys()
     }
 
 

@@ -85,13 +85,12 @@ def build(
             report(f"warning: {warning}")
         sentences, chunks = chunk_corpus(loaded.documents, params)
         report(
-            f"indexing {len(loaded.documents)} documents: {len(chunks)} passages, "
-            f"{len(sentences)} sentences"
+            f"indexing {len(loaded.documents)} documents: {len(chunks)} passages, {len(sentences)} sentences"
         )
         bm25 = BM25Index.build([tokenize(c.index_text) for c in chunks])
         docs = {d.doc_id: d for d in loaded.documents}
         chunk_vectors = encoder.encode([c.index_text for c in chunks], progress=progress)
-        sentence_texts = [docs[s.doc_id].text[s.start:s.end] for s in sentences]
+        sentence_texts = [docs[s.doc_id].text[s.start : s.end] for s in sentences]
         sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
         dense = DenseIndex.build(chunk_vectors)
         manifest = {

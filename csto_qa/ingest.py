@@ -42,7 +42,8 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
             f"corpus folder '{corpus_dir}' does not exist; create it and put .txt or .md files in it"
         )
     return sorted(
-        p for p in corpus_dir.iterdir()
+        p
+        for p in corpus_dir.iterdir()
         if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
     )
 

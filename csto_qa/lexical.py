@@ -87,9 +87,7 @@ class BM25Index:
         avgdl = doc_len.sum() / n_docs
         norm = k1 * (1 - b + b * doc_len[rows_a] / avgdl) if avgdl > 0 else k1 * (1 - b)
         weights = idf[cols_a] * tf_a * (k1 + 1) / (tf_a + norm)
-        matrix = csc_matrix(
-            (weights.astype(np.float32), (rows_a, cols_a)), shape=(n_docs, len(vocab))
-        )
+        matrix = csc_matrix((weights.astype(np.float32), (rows_a, cols_a)), shape=(n_docs, len(vocab)))
         matrix.sum_duplicates()
         return cls(matrix, vocab, k1, b, epsilon)
 
@@ -138,9 +136,7 @@ class BM25Index:
         path = folder / PARAMS_FILE
         try:
             params = json.loads(path.read_text(encoding="utf-8"))
-            data, indices, indptr = (
-                np.load(folder / name, allow_pickle=False) for name in ARRAY_FILES
-            )
+            data, indices, indptr = (np.load(folder / name, allow_pickle=False) for name in ARRAY_FILES)
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(
                 f"BM25 index in '{folder}' cannot be read ({exc}); rebuild it: csto-qa index --rebuild"
@@ -151,8 +147,10 @@ class BM25Index:
                 f"{LEXICAL_VERSION}; rebuild it: csto-qa index --rebuild"
             )
         n_docs, vocab = int(params["n_docs"]), params["vocab"]
-        if indptr.shape != (len(vocab) + 1,) or indices.shape != data.shape or (
-            data.size and (int(indices.max()) >= n_docs or int(indptr[-1]) != data.size)
+        if (
+            indptr.shape != (len(vocab) + 1,)
+            or indices.shape != data.shape
+            or (data.size and (int(indices.max()) >= n_docs or int(indptr[-1]) != data.size))
         ):
             raise IndexCorruptError(
                 f"BM25 arrays in '{folder}' do not match their parameters; "
@@ -160,4 +158,3 @@ class BM25Index:
             )
         matrix = csc_matrix((data, indices, indptr), shape=(n_docs, len(vocab)))
         return cls(matrix, vocab, params["k1"], params["b"], params["epsilon"])
-

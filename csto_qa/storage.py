@@ -40,8 +40,16 @@ SENTENCES = "sentences.jsonl"
 CHUNKS = "chunks.jsonl"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 INDEX_FILES = (
-    MANIFEST, DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS, "dense.faiss",
-    "bm25_params.json", "bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy",
+    MANIFEST,
+    DOCUMENTS,
+    SENTENCES,
+    CHUNKS,
+    SENTENCE_VECTORS,
+    "dense.faiss",
+    "bm25_params.json",
+    "bm25_data.npy",
+    "bm25_indices.npy",
+    "bm25_indptr.npy",
 )
 FIX = "rebuild it: csto-qa index --rebuild"
 
@@ -88,8 +96,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexCorruptError(
-            f"'{path}' has index format version {found!r}; this csto-qa reads version "
-            f"{FORMAT_VERSION}; {FIX}"
+            f"'{path}' has index format version {found!r}; this csto-qa reads version {FORMAT_VERSION}; {FIX}"
         )
     return manifest
 
@@ -148,7 +155,7 @@ def load_index(index_dir: Path) -> StoredIndex:
     docs = {d.doc_id: d for d in documents}
     for chunk in chunks:
         doc = docs.get(chunk.doc_id)
-        if doc is None or doc.text[chunk.start:chunk.end] != chunk.text:
+        if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:
             raise IndexCorruptError(
                 f"chunk {chunk.chunk_id} in '{index_dir / CHUNKS}' does not match its document "
                 f"'{chunk.doc_id}'; {FIX}"

@@ -58,10 +58,7 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words of ``text``, stop words and one-letter words removed, not stemmed."""
-    return [
-        w for w in _WORD.findall(fold(text))
-        if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())
-    ]
+    return [w for w in _WORD.findall(fold(text)) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
 
 
 def tokenize(text: str) -> list[str]:

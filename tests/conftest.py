@@ -1,0 +1,39 @@
+"""Shared fixtures: the real corpus, one index built from it per session, and the engine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The real corpus of the repository (read-only: tests copy it before changing it)."""
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the real corpus with the real model, built once per test session."""
+    from csto_qa.embedding import load_encoder
+    from csto_qa.indexing import build, quiet
+
+    folder = tmp_path_factory.mktemp("real") / "index"
+    build(CORPUS_DIR, folder, load_encoder(), report=quiet, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def engine(index_dir: Path):
+    """The engine over the real corpus and model (shared: tests must not mutate it)."""
+    from csto_qa.engine import Engine
+    from csto_qa.indexing import quiet
+
+    return Engine.open(index_dir=index_dir, corpus_dir=CORPUS_DIR, report=quiet, progress=False)
