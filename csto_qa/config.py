@@ -23,6 +23,7 @@ class EngineSettings:
     alpha: float = 0.5  # weight of the dense side in convex fusion
     rrf_k: int = 60
     depth: int = 200  # candidates taken from each retriever before fusion
+    sentence_weight: float = 0.5  # share of the best sentence's cosine in a passage's dense score
     abstain_threshold: float = 0.40  # best question-evidence cosine below which we abstain
     max_k: int = 50
     max_query_chars: int = 4000  # longer questions are cut here before retrieval
@@ -32,6 +33,8 @@ class EngineSettings:
             raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSION_METHODS)}")
         if not 0.0 <= self.alpha <= 1.0:
             raise QueryError(f"alpha={self.alpha} must be between 0 and 1")
+        if not 0.0 <= self.sentence_weight <= 1.0:
+            raise QueryError(f"sentence_weight={self.sentence_weight} must be between 0 and 1")
         if self.depth < 1 or self.max_k < 1 or self.rrf_k < 0:
             raise QueryError("depth and max_k must be >= 1 and rrf_k >= 0")
 

@@ -10,6 +10,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from csto_qa.answer import AnswerBuilder
 from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
@@ -34,7 +36,10 @@ class Engine:
         self.stored = stored
         self.encoder = encoder
         self.settings = settings or EngineSettings()
-        self.retriever = Retriever(stored.bm25, stored.dense, self.settings)
+        chunk_sentences = np.asarray([c.sentences for c in stored.chunks], dtype=np.int64).reshape(-1, 2)
+        self.retriever = Retriever(
+            stored.bm25, stored.dense, self.settings, stored.sentence_vectors, chunk_sentences
+        )
         self.builder = AnswerBuilder(stored)
 
     @classmethod

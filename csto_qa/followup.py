@@ -34,33 +34,54 @@ def needs_context(question: str) -> bool:
     return len(words(question)) <= 1
 
 
-def key_terms(question: str) -> list[str]:
-    """Names in ``question`` (capitalised words, acronyms, numbers); content words if none."""
-    tokens = _WORD.findall(question)
-    names = [
-        t
-        for i, t in enumerate(tokens)
-        if (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in _QUESTION_WORDS | STOP_WORDS))
-        or t.isdigit()
-    ]
-    if not names:
-        names = [t for t in tokens if t.casefold() not in STOP_WORDS | _QUESTION_WORDS]
+def _unique(tokens: list[str]) -> list[str]:
     seen: set[str] = set()
-    unique = []
-    for t in names:
+    out = []
+    for t in tokens:
         if t.casefold() not in seen:
             seen.add(t.casefold())
-            unique.append(t)
-    return unique
+            out.append(t)
+    return out
+
+
+def names(question: str) -> list[str]:
+    """Names in ``question``: capitalised words (not a leading question word), acronyms, numbers."""
+    tokens = _WORD.findall(question)
+    ignored = _QUESTION_WORDS | STOP_WORDS
+    return _unique(
+        [
+            t
+            for i, t in enumerate(tokens)
+            if t.isdigit() or (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in ignored))
+        ]
+    )
+
+
+def content_words(question: str) -> list[str]:
+    """Words of ``question`` that are neither stop words nor question words."""
+    ignored = _QUESTION_WORDS | STOP_WORDS | _PRONOUNS
+    return _unique([t for t in _WORD.findall(question) if t.casefold() not in ignored])
 
 
 def contextualize(question: str, history: list[str] | None) -> str:
-    """The retrieval query for ``question`` given earlier queries (oldest first)."""
+    """The retrieval query for ``question`` given earlier queries (oldest first).
+
+    "and when did it leave?" after "When did Uzbekistan join the CSTO?" borrows the names
+    (Uzbekistan, CSTO); "what about Belarus?" after "When did Armenia freeze its
+    participation?" brings its own name and borrows the rest (freeze, participation).
+    """
     if not history or not needs_context(question):
         return question
     asked = {t.casefold() for t in _WORD.findall(question)}
+    own = names(question)
     for previous in reversed(history):
-        extra = [t for t in key_terms(previous) if t.casefold() not in asked]
+        previous_names = {n.casefold() for n in names(previous)}
+        if not previous_names:  # "ok thanks" is no context
+            continue
+        if own:
+            extra = [w for w in content_words(previous) if w.casefold() not in previous_names | asked]
+        else:
+            extra = [n for n in names(previous) if n.casefold() not in asked]
         if extra:
             return f"{question.strip()} {' '.join(extra)}"
     return question
