@@ -83,6 +83,8 @@ def format_answer(answer: Answer, width: int = 100) -> str:
     if answer.abstained:
         lines.append(f"   {answer.message}")
         return "\n".join(lines)
+    if answer.message:
+        lines.append(f"   note: {answer.message}")
     wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
     for p in answer.passages:
         where = f"{p.title}" + (f" — {p.section}" if p.section else "")

@@ -26,6 +26,7 @@ from csto_qa.tokenizing import tokenize
 
 EMPTY_QUESTION = "Please type a question about the CSTO, for example: When was the CSTO founded?"
 NOT_FOUND = "The documents do not answer this question."
+WEAK_MATCH = "These are the closest passages, but they may not answer the question directly."
 EMPTY_CORPUS = "The corpus is empty: add .txt or .md files to corpus/ and run: csto-qa index"
 
 
@@ -139,4 +140,5 @@ class Engine:
         weak = confidence < self.settings.abstain_threshold or not passages
         if weak and abstain:
             return Answer(question, query, mode, True, [], confidence, NOT_FOUND, timings)
-        return Answer(question, query, mode, False, passages, confidence, "", timings)
+        message = WEAK_MATCH if confidence < self.settings.weak_threshold else ""
+        return Answer(question, query, mode, False, passages, confidence, message, timings)
