@@ -20,10 +20,10 @@ class EngineSettings:
     """Retrieval knobs. Defaults were chosen with ``csto-qa eval``; the README has the table."""
 
     fusion: str = "convex"
-    alpha: float = 0.5  # weight of the dense side in convex fusion
+    alpha: float = 0.6  # weight of the dense side in convex fusion
     rrf_k: int = 60
     depth: int = 200  # candidates taken from each retriever before fusion
-    sentence_weight: float = 0.5  # share of the best sentence's cosine in a passage's dense score
+    sentence_weight: float = 0.75  # share of the best sentence's cosine in a passage's dense score
     # Best question-evidence cosine below which we abstain. On the evaluation set every
     # off-topic question scores <= 0.24 and every answerable one >= 0.41; 0.33 sits in
     # the middle of that gap rather than at the edge of the set's figures.
