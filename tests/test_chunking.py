@@ -50,8 +50,10 @@ def test_passages_never_start_or_end_inside_a_sentence(real) -> None:
         text = docs[chunk.doc_id].text
         before = text[: chunk.start].rstrip()
         # A passage starts after a sentence end, a line break or at the document start.
-        assert chunk.start == 0 or text[chunk.start - 1] == "\n" or before.endswith(
-            (".", "!", "?", '"', "”", ")", "]", "…", "’")
+        assert (
+            chunk.start == 0
+            or text[chunk.start - 1] == "\n"
+            or before.endswith((".", "!", "?", '"', "”", ")", "]", "…", "’"))
         ), text[chunk.start - 40 : chunk.start + 40]
 
 
@@ -62,7 +64,9 @@ def test_sections_are_tracked_where_the_document_has_headings(real) -> None:
     assert any(s.startswith("History") for s in sections)
     kids = {c.section for c in chunks if c.doc_id == "csto-facts-for-kids"}
     assert "CSTO Secretary General" in kids
-    uzbek = next(c for c in chunks if "28 June 2012, Uzbekistan suspended" in c.text and c.doc_id.endswith("sections"))
+    uzbek = next(
+        c for c in chunks if "28 June 2012, Uzbekistan suspended" in c.text and c.doc_id.endswith("sections")
+    )
     assert uzbek.section == "2005 and later"
 
 
@@ -112,7 +116,8 @@ def test_a_run_on_line_without_punctuation_is_cut_at_word_boundaries() -> None:
 
 def test_headings_split_passages_and_name_their_section() -> None:
     text = (
-        "Guide\nHistory\nThe treaty was signed in 1992 by six states of the region, all of them post-Soviet.\n"
+        "Guide\nHistory\n"
+        "The treaty was signed in 1992 by six states of the region, all of them post-Soviet.\n"
         "Members\nSix states are members today and they meet every year in one of the capitals.\n"
     )
     _, chunks = chunk_document(_doc(text))

@@ -71,8 +71,14 @@ def test_ask_json_reads_questions_from_stdin(index_dir: Path, corpus_dir: Path) 
 @pytest.mark.slow
 def test_ask_prints_readable_citations(index_dir: Path, corpus_dir: Path) -> None:
     result = run_cli(
-        "ask", "When did Uzbekistan suspend its CSTO membership?", "--k", "2",
-        "--index-dir", str(index_dir), "--corpus-dir", str(corpus_dir),
+        "ask",
+        "When did Uzbekistan suspend its CSTO membership?",
+        "--k",
+        "2",
+        "--index-dir",
+        str(index_dir),
+        "--corpus-dir",
+        str(corpus_dir),
     )
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "28 June 2012" in result.stdout and "[3]" not in result.stdout

@@ -12,8 +12,20 @@ from csto_qa.records import Answer
 pytestmark = pytest.mark.slow
 
 CONTRACT_KEYS = {
-    "rank", "doc", "title", "section", "start", "end", "text", "highlight", "score",
-    "bm25_score", "bm25_rank", "dense_score", "dense_rank", "sources",
+    "rank",
+    "doc",
+    "title",
+    "section",
+    "start",
+    "end",
+    "text",
+    "highlight",
+    "score",
+    "bm25_score",
+    "bm25_rank",
+    "dense_score",
+    "dense_rank",
+    "sources",
 }
 
 
