@@ -1,0 +1,326 @@
+"""Rendering of an :class:`~csto_qa.evaluation.EvalReport`: terminal table, Markdown, JSON, PNG.
+
+    write_report(report, Path("eval-out"))   # results.json, report.md, plot.png
+
+matplotlib (Agg backend) is imported inside :func:`plot_report` only.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csto_qa.evaluation import EvalReport
+
+JSON_NAME = "results.json"
+MARKDOWN_NAME = "report.md"
+PLOT_NAME = "plot.png"
+MODE_COLORS = {"hybrid": "#1b6ca8", "bm25": "#e07b39", "dense": "#3a9d5d"}
+MODE_LABELS = {"hybrid": "hybrid", "bm25": "BM25 only", "dense": "embeddings only"}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def _columns(report: EvalReport) -> list[tuple[str, str, str]]:
+    """(metric key, short header, kind) of the main table, in order."""
+    cols = [(f"recall@{c}", f"R@{c}", "pct") for c in report.cutoffs]
+    cols += [(f"mrr@{report.depth}", f"MRR@{report.depth}", "num")]
+    cols += [(f"ndcg@{report.depth}", f"nDCG@{report.depth}", "num")]
+    cols += [("mean_words", "words", "int")]
+    cols += [
+        ("unanswerable_declined", "unans. declined", "pct"),
+        ("answerable_declined", "ans. declined", "pct"),
+    ]
+    return cols
+
+
+def _cell(value: float | None, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return _pct(value)
+    if kind == "int":
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def _mode_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    cols = _columns(report)
+    header = ["mode", *(h for _, h, _ in cols), f"missed@{min(5, report.k)}"]
+    rows = []
+    for mode, s in report.summaries.items():
+        cells = [_cell(s.metrics.get(key), kind) for key, _, kind in cols]
+        rows.append([mode, *cells, str(len(s.misses))])
+    return header, rows
+
+
+def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Per category: R@5 (or declined share for unanswerable questions) of every mode."""
+    cut = min(5, report.k)
+    header = ["category", "n", *(f"{m} R@{cut}" for m in report.modes)]
+    rows = []
+    for cat in report.categories:
+        first = report.summaries[report.modes[0]].categories[cat]
+        cells = []
+        for mode in report.modes:
+            fig = report.summaries[mode].categories[cat]
+            if f"recall@{cut}" in fig:
+                cells.append(_pct(fig[f"recall@{cut}"]))
+            else:
+                cells.append(f"{_pct(fig.get('unanswerable_declined'))} declined")
+        rows.append([cat, str(int(first["n"])), *cells])
+    return header, rows
+
+
+def _text_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
+        for i in range(len(header))
+    ]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        return "  ".join([first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))])
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _settings_line(report: EvalReport) -> str:
+    s, ch = report.settings, report.index.get("chunking", {})
+    fusion = f"convex α={s['alpha']}" if s.get("fusion") == "convex" else f"RRF k={s.get('rrf_k')}"
+    return (
+        f"fusion {fusion}, depth {s.get('depth')}, abstain below {s.get('abstain_threshold')}; "
+        f"passages target {ch.get('target_words', '?')} / max {ch.get('max_words', '?')} words; "
+        f"model {report.index.get('model', '?')}"
+    )
+
+
+def render_table(report: EvalReport) -> str:
+    """The terminal summary: per-mode figures, per-category R@5 and the missed ids."""
+    parts = [
+        f"{report.n_questions} questions ({report.n_answerable} answerable, "
+        f"{report.n_unanswerable} unanswerable), k={report.k}, {report.seconds:.0f} s",
+        _settings_line(report),
+        "recall figures in %, over answerable questions",
+        "",
+        _text_table(*_mode_rows(report)),
+        "",
+        _text_table(*_category_rows(report)),
+    ]
+    for mode, s in report.summaries.items():
+        if s.misses:
+            ids = " ".join(m["id"] for m in s.misses)
+            parts.append("")
+            parts.append(textwrap.fill(f"{mode} missed at {min(5, report.k)}: {ids}", 100))
+    return "\n".join(parts)
+
+
+def readme_table(report: EvalReport) -> str:
+    """The per-mode Markdown table for the README."""
+    header, rows = _mode_rows(report)
+    header = [h if h.startswith(("mode", "words", "missed", "MRR", "nDCG")) else f"{h} %" for h in header]
+    return _md_table(header, [[f"**{r[0]}**" if r[0] == "hybrid" else r[0], *r[1:]] for r in rows])
+
+
+def _short(text: str, limit: int = 220) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> str:
+    """The full Markdown report: tables, abstention sweep, and every miss with its top passage."""
+    cut = min(5, report.k)
+    lines = [
+        "# csto-qa retrieval evaluation",
+        "",
+        f"Questions: `{Path(report.questions_file).name or '(in memory)'}`, {report.n_questions} "
+        f"({report.n_answerable} answerable, {report.n_unanswerable} unanswerable); k = {report.k}.",
+        f"Settings: {_settings_line(report)}.",
+        "",
+        "A passage is relevant when its text contains one of the question's answer strings "
+        "(whitespace-normalised). Recall@k (answer-recall) is the share of answerable questions "
+        "with a relevant passage in the top k; MRR and nDCG (binary gains, ideal = min(#relevant "
+        f"chunks, {report.depth})) are over answerable questions; *words* is the mean passage length. "
+        "*unans. declined*: share of unanswerable questions the app declines (higher is better); "
+        "*ans. declined*: share of answerable questions it wrongly declines (lower is better).",
+        "",
+    ]
+    if plot_name:
+        lines += [f"![recall@k by mode and recall@{cut} by category]({plot_name})", ""]
+    lines += ["## By mode", "", readme_table(report), "", f"## Recall@{cut} by category (%)", ""]
+    lines += [_md_table(*_category_rows(report)), ""]
+    lines += ["## Abstention by threshold on answer confidence", ""]
+    header = ["threshold", *(f"{m}: unans. / ans. declined %" for m in report.modes)]
+    rows = []
+    for i, point in enumerate(report.summaries[report.modes[0]].abstention):
+        cells = []
+        for mode in report.modes:
+            p = report.summaries[mode].abstention[i]
+            cells.append(f"{_pct(p['unanswerable_declined'])} / {_pct(p['answerable_declined'])}")
+        rows.append([f"{point['threshold']:.2f}", *cells])
+    lines += [_md_table(header, rows), ""]
+    for mode, s in report.summaries.items():
+        lines += [f"## Missed at {cut} by {mode} ({len(s.misses)})", ""]
+        if not s.misses:
+            lines += ["None.", ""]
+            continue
+        lines += [
+            "| id | category | question | answers | first hit | top passage returned (its highlight) |",
+            "|---|---|---|---|---:|---|",
+        ]
+        for m in s.misses:
+            top = m["top"]
+            where = (
+                "nothing"
+                if top is None
+                else f"*{top['doc']}*" + (f" › {top['section']}" if top["section"] else "")
+            )
+            passage = "" if top is None else ": " + _md_escape(_short(top["highlight"] or top["text"]))
+            lines.append(
+                f"| {m['id']} | {m['category']} | {_md_escape(m['question'])} | "
+                f"{_md_escape(' / '.join(m['answers']))} | {m['first_relevant'] or '–'} | {where}{passage} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_report(report: EvalReport, path: Path) -> Path:
+    """Recall@k curves by mode, recall@5 per category, and the abstention trade-off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cut = min(5, report.k)
+    fig, (ax1, ax2, ax3) = plt.subplots(
+        1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [1, 1.6, 1]}, constrained_layout=True
+    )
+    ks = list(range(1, report.k + 1))
+    for mode, s in report.summaries.items():
+        color = MODE_COLORS.get(mode)
+        ax1.plot(
+            ks,
+            [100 * v for v in s.recall_curve],
+            marker="o",
+            ms=4,
+            lw=2,
+            color=color,
+            label=f"{MODE_LABELS.get(mode, mode)} (R@{cut} {_pct(s.metrics.get(f'recall@{cut}'))}%)",
+        )
+    lowest = min((v for s in report.summaries.values() for v in s.recall_curve), default=0.0)
+    bottom = max(0, 10 * int(100 * lowest / 10) - 10)  # zoom in: the curves differ by a few points
+    ax1.axvline(cut, color="grey", ls=":", lw=1)
+    ax1.set(
+        xlabel="k (passages shown)",
+        ylabel="answer-recall@k (%)",
+        title="Answer-recall@k by mode" + (f" (axis from {bottom}%)" if bottom else ""),
+        xticks=ks,
+        ylim=(bottom, 100),
+    )
+    ax1.grid(alpha=0.3)
+    ax1.legend(loc="lower right", fontsize=9)
+
+    cats = [
+        c for c in report.categories if f"recall@{cut}" in report.summaries[report.modes[0]].categories[c]
+    ]
+    width = 0.8 / max(len(report.modes), 1)
+    for j, mode in enumerate(report.modes):
+        values = [100 * report.summaries[mode].categories[c][f"recall@{cut}"] for c in cats]
+        xs = [i + (j - (len(report.modes) - 1) / 2) * width for i in range(len(cats))]
+        bars = ax2.bar(xs, values, width, color=MODE_COLORS.get(mode), label=MODE_LABELS.get(mode, mode))
+        ax2.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    counts = [int(report.summaries[report.modes[0]].categories[c]["n"]) for c in cats]
+    ax2.set_xticks(
+        range(len(cats)),
+        [f"{c.replace('_', chr(10))}\n(n={n})" for c, n in zip(cats, counts, strict=True)],
+        fontsize=9,
+    )
+    ax2.set(
+        ylabel=f"answer-recall@{cut} (%)", title=f"Answer-recall@{cut} by question category", ylim=(0, 119)
+    )
+    ax2.set_yticks(range(0, 101, 20))
+    ax2.grid(axis="y", alpha=0.3)
+    ax2.legend(loc="upper center", fontsize=9, ncols=len(report.modes), frameon=False)
+
+    _plot_abstention(ax3, report)
+    fig.suptitle(
+        f"csto-qa retrieval evaluation: {report.n_answerable} answerable + "
+        f"{report.n_unanswerable} unanswerable questions — {_settings_line(report)}",
+        fontsize=10,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _plot_abstention(ax: Any, report: EvalReport) -> None:
+    """Declined shares of the first mode (hybrid by default) as the threshold moves."""
+    mode = "hybrid" if "hybrid" in report.modes else report.modes[0]
+    mine = [r for r in report.results if r.mode == mode]
+    good = [r.confidence for r in mine if r.answerable]
+    bad = [r.confidence for r in mine if not r.answerable]
+    grid = [round(0.1 + 0.005 * i, 3) for i in range(141)]  # 0.10 .. 0.80
+    if bad:
+        ax.plot(
+            grid,
+            [100 * sum(c < t for c in bad) / len(bad) for t in grid],
+            color="#2a7f3f",
+            lw=2.2,
+            label=f"unanswerable declined (good, n={len(bad)})",
+        )
+    if good:
+        ax.plot(
+            grid,
+            [100 * sum(c < t for c in good) / len(good) for t in grid],
+            color="#c0392b",
+            lw=2.2,
+            ls="--",
+            label=f"answerable declined (wrong, n={len(good)})",
+        )
+    threshold = report.settings.get("abstain_threshold")
+    if threshold is not None:
+        ax.axvline(threshold, color="black", ls=":", lw=1.2)
+        ax.annotate(f" current threshold {threshold:.2f}", (threshold, 101), fontsize=8)
+    ax.set(
+        xlabel="abstain when answer confidence <",
+        ylabel="% declined",
+        title=f"Abstention trade-off ({mode})",
+        ylim=(0, 108),
+        xlim=(grid[0], grid[-1]),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left")
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    """Indented JSON with one line per question result, so the file stays short and diffable."""
+    results = data.pop("results", [])
+    head = json.dumps(data, ensure_ascii=False, indent=1)
+    rows = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in results)
+    return f'{head[:-2]},\n "results": [\n{rows}\n ]\n}}\n'
+
+
+def write_report(report: EvalReport, out_dir: Path) -> dict[str, Path]:
+    """Write ``results.json``, ``report.md`` and ``plot.png`` into ``out_dir``; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / JSON_NAME, "markdown": out_dir / MARKDOWN_NAME, "plot": out_dir / PLOT_NAME}
+    paths["json"].write_text(_json_text(report.to_dict()), encoding="utf-8")
+    paths["markdown"].write_text(render_markdown(report, PLOT_NAME) + "\n", encoding="utf-8")
+    plot_report(report, paths["plot"])
+    return paths

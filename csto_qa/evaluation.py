@@ -1,0 +1,436 @@
+"""``csto-qa eval``: answer-recall, MRR and nDCG of each retrieval mode on a question set.
+
+Every question goes through :meth:`Engine.ask` exactly as the app asks it, with
+``abstain=False`` so the ranked list is there even on weak evidence; whether the app
+would have declined is read from ``answer.confidence`` against the engine's
+``abstain_threshold`` (the same rule ``ask`` applies). A passage is relevant when its text
+contains one of the question's answer strings (see :mod:`csto_qa.metrics`).
+
+    report = evaluate(engine, load_questions(default_questions_path()), ("hybrid", "bm25"), k=10)
+    report.summaries["hybrid"].metrics["recall@5"]
+
+Heavy libraries are imported inside functions: ``csto-qa --help`` imports this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from csto_qa.errors import CstoQaError, QueryError
+
+if TYPE_CHECKING:
+    from csto_qa.engine import Engine
+    from csto_qa.evalset import EvalQuestion
+
+ALL_MODES = ("hybrid", "bm25", "dense")
+BASE_CUTOFFS = (1, 3, 5, 10)
+RANK_DEPTH = 10  # MRR and nDCG are taken at 10 (or at k when k is smaller)
+MISS_CUTOFF = 5  # a question is "missed" when nothing relevant is in the top 5
+THRESHOLDS = tuple(round(0.25 + 0.05 * i, 2) for i in range(7))  # 0.25 .. 0.55
+DEFAULT_OUT = "eval-out"
+TOP_FIELDS = ("doc", "section", "chunk_id", "text", "highlight")  # kept of the first passage
+
+
+class QuestionsFileError(CstoQaError):
+    """The questions file is missing, unreadable or malformed (the message names file and line)."""
+
+
+@dataclass
+class QuestionResult:
+    """What one mode returned for one question, judged against its answer strings."""
+
+    id: str
+    question: str
+    category: str
+    answerable: bool
+    mode: str
+    query: str
+    answers: list[str]
+    flags: list[bool]  # relevance of the returned passages, best first
+    n_relevant: int  # indexed chunks whose text contains an answer string
+    confidence: float
+    abstained: bool  # what the app would have done at the engine's threshold
+    passage_words: list[int]
+    top: dict[str, Any] | None  # the first passage returned: doc, section, chunk_id, text, highlight
+
+    @property
+    def first_relevant(self) -> int | None:
+        from csto_qa.metrics import first_relevant_rank
+
+        return first_relevant_rank(self.flags)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first_relevant"] = self.first_relevant
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuestionResult:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class ModeSummary:
+    """Figures of one mode: overall, per category, abstention and the questions it missed."""
+
+    mode: str
+    metrics: dict[str, float]
+    categories: dict[str, dict[str, float]]
+    recall_curve: list[float]  # answer-recall@1..k
+    abstention: list[dict[str, float]]  # declined shares at each threshold of THRESHOLDS
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModeSummary:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class EvalReport:
+    """The result of :func:`evaluate`; ``to_dict`` is what ``results.json`` holds."""
+
+    k: int
+    cutoffs: list[int]
+    depth: int
+    modes: list[str]
+    questions_file: str
+    n_questions: int
+    n_answerable: int
+    n_unanswerable: int
+    settings: dict[str, Any]
+    index: dict[str, Any]
+    summaries: dict[str, ModeSummary]
+    results: list[QuestionResult]
+    seconds: float
+
+    @property
+    def categories(self) -> list[str]:
+        seen = dict.fromkeys(r.category for r in self.results)
+        return list(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["summaries"] = {mode: s.to_dict() for mode, s in self.summaries.items()}
+        # Passage texts are kept for the misses only, so the file stays small.
+        data["results"] = [r.to_dict() for r in self.results]
+        for row in data["results"]:
+            if row["top"]:
+                row["top"].pop("text", None)
+                row["top"].pop("highlight", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalReport:
+        """Read back ``results.json`` (e.g. to re-render the report without re-running)."""
+        fields = {name: data[name] for name in cls.__dataclass_fields__}
+        fields["summaries"] = {m: ModeSummary.from_dict(s) for m, s in data["summaries"].items()}
+        fields["results"] = [QuestionResult.from_dict(r) for r in data["results"]]
+        return cls(**fields)
+
+
+def cutoffs_for(k: int) -> list[int]:
+    """The recall cutoffs reported for a run of depth ``k``: 1, 3, 5, 10 up to ``k``, and ``k``."""
+    return sorted({c for c in BASE_CUTOFFS if c <= k} | {k})
+
+
+def read_questions(path: str | Path) -> list[EvalQuestion]:
+    """Load a questions file, turning every problem into a :class:`QuestionsFileError`."""
+    from csto_qa.evalset import EvalSetError, load_questions
+
+    fmt = "see corpus/eval/README.md for the format"
+    try:
+        questions = load_questions(path)
+    except EvalSetError as exc:  # already "file:line: problem"
+        raise QuestionsFileError(f"bad questions file {exc}; {fmt}") from None
+    except FileNotFoundError:
+        raise QuestionsFileError(
+            f"questions file '{path}' does not exist; pass one with --questions"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise QuestionsFileError(f"questions file '{path}' is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise QuestionsFileError(f"cannot read questions file '{path}': {exc.strerror or exc}") from None
+    if not questions:
+        raise QuestionsFileError(f"questions file '{path}' holds no questions; {fmt}")
+    return questions
+
+
+def parse_modes(text: str | Sequence[str]) -> list[str]:
+    """``"hybrid,bm25"`` → ``["hybrid", "bm25"]``, refusing unknown or no modes."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    modes = list(dict.fromkeys(m.strip() for m in items if m.strip()))
+    bad = [m for m in modes if m not in ALL_MODES]
+    if bad or not modes:
+        raise QueryError(f"--modes {','.join(items)!r}: choose from {', '.join(ALL_MODES)}, comma-separated")
+    return modes
+
+
+def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) -> QuestionResult:
+    from csto_qa.metrics import relevance_flags, word_count
+
+    answer = engine.ask(q.question, k=k, mode=mode, abstain=False)
+    passages = answer.passages
+    # The passage text itself is judged, not its copies in other documents.
+    flags = relevance_flags([p.text for p in passages], q.answers) if q.answerable else []
+    top = passages[0] if passages else None
+    return QuestionResult(
+        id=q.id,
+        question=q.question,
+        category=q.category,
+        answerable=q.answerable,
+        mode=mode,
+        query=answer.query,
+        answers=list(q.answers),
+        flags=flags,
+        n_relevant=n_relevant,
+        confidence=float(answer.confidence),
+        abstained=answer.confidence < engine.settings.abstain_threshold or not passages,
+        passage_words=[word_count(p.text) for p in passages],
+        top=None if top is None else {name: getattr(top, name) for name in TOP_FIELDS},
+    )
+
+
+def _figures(results: list[QuestionResult], cutoffs: list[int], depth: int) -> dict[str, float]:
+    """Recall, MRR, nDCG over the answerable results and declined shares over all of them."""
+    from csto_qa.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
+
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    figures: dict[str, float] = {"n": len(results)}
+    if answerable:
+        for c in cutoffs:
+            figures[f"recall@{c}"] = mean(recall_at_k(r.flags, c) for r in answerable)
+        figures[f"mrr@{depth}"] = mean(reciprocal_rank(r.flags, depth) for r in answerable)
+        figures[f"ndcg@{depth}"] = mean(ndcg_at_k(r.flags, r.n_relevant, depth) for r in answerable)
+        figures["answerable_declined"] = mean(float(r.abstained) for r in answerable)
+    if unanswerable:
+        figures["unanswerable_declined"] = mean(float(r.abstained) for r in unanswerable)
+    words = [w for r in results for w in r.passage_words]
+    figures["mean_words"] = mean(words)
+    return figures
+
+
+def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
+    """Overall and per-category figures, recall curve, abstention sweep and misses of one mode."""
+    from csto_qa.metrics import abstention_rates, mean, recall_at_k
+
+    cutoffs, depth = cutoffs_for(k), min(RANK_DEPTH, k)
+    mine = [r for r in results if r.mode == mode]
+    answerable = [r for r in mine if r.answerable]
+    metrics = _figures(mine, cutoffs, depth)
+    metrics["n_answerable"] = len(answerable)
+    metrics["n_unanswerable"] = len(mine) - len(answerable)
+    categories = {
+        cat: _figures([r for r in mine if r.category == cat], cutoffs, depth)
+        for cat in dict.fromkeys(r.category for r in mine)
+    }
+    curve = [mean(recall_at_k(r.flags, c) for r in answerable) for c in range(1, k + 1)]
+    conf_good = [r.confidence for r in answerable]
+    conf_bad = [r.confidence for r in mine if not r.answerable]
+    sweep = [abstention_rates(conf_good, conf_bad, t) for t in THRESHOLDS]
+    cut = min(MISS_CUTOFF, k)
+    misses = [
+        {
+            "id": r.id,
+            "category": r.category,
+            "question": r.question,
+            "answers": r.answers,
+            "first_relevant": r.first_relevant,
+            "top": r.top,
+        }
+        for r in answerable
+        if not any(r.flags[:cut])
+    ]
+    return ModeSummary(mode, metrics, categories, curve, sweep, misses)
+
+
+class CachedQueryEncoder:
+    """The engine's encoder with query vectors remembered, so each question is encoded once
+    for all modes (the model is deterministic; everything else is delegated unchanged)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self._encoder = encoder
+        self._cache: dict[str, Any] = {}
+
+    def encode_query(self, text: str) -> Any:
+        vector = self._cache.get(text)
+        if vector is None:
+            vector = self._cache[text] = self._encoder.encode_query(text)
+        return vector
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._encoder, name)
+
+
+def memoized(engine: Engine) -> Engine:
+    """A new engine over the same index, model and settings whose query encodings are cached.
+
+    The given engine is left untouched; retrieval and answer assembly are the same code.
+    """
+    from csto_qa.engine import Engine
+
+    if not isinstance(engine, Engine):  # a stand-in engine (tests) is used as it is
+        return engine
+    encoder = (
+        engine.encoder
+        if isinstance(engine.encoder, CachedQueryEncoder)
+        else CachedQueryEncoder(engine.encoder)
+    )
+    return Engine(engine.stored, encoder, engine.settings)  # type: ignore[arg-type]
+
+
+def relevant_chunk_counts(engine: Engine, questions: Sequence[EvalQuestion]) -> dict[str, int]:
+    """Per question id, how many indexed chunks contain one of its answer strings.
+
+    This is the ideal-list size for nDCG. It counts every chunk, including overlapping
+    neighbours and the near-identical copies in two versions of the same article that the
+    answer step folds into one citation, so it over-counts what a deduplicated answer can
+    show: nDCG here is a conservative (low) figure, comparable between modes and settings.
+    """
+    from csto_qa.evalset import normalize_whitespace
+
+    texts = [normalize_whitespace(c.text) for c in engine.stored.chunks]
+    counts = {}
+    for q in questions:
+        answers = [normalize_whitespace(a) for a in q.answers]
+        counts[q.id] = sum(1 for t in texts if any(a and a in t for a in answers)) if answers else 0
+    return counts
+
+
+def evaluate(
+    engine: Engine,
+    questions: Sequence[EvalQuestion],
+    modes: Sequence[str] = ALL_MODES,
+    k: int = 10,
+    *,
+    progress: bool = False,
+    questions_file: str = "",
+) -> EvalReport:
+    """Run every question through ``engine.ask`` in each mode and compute the figures.
+
+    nDCG@10 uses binary gains with an ideal list of ``min(#relevant chunks, 10)`` hits, where
+    the relevant chunks are counted in ``engine.stored.chunks`` (see
+    :func:`relevant_chunk_counts`). ``progress`` shows a tqdm bar on stderr.
+    """
+    from csto_qa.config import check_request
+
+    modes = parse_modes(modes)
+    for mode in modes:
+        check_request(k, mode, engine.settings.max_k)
+    if not questions:
+        raise QuestionsFileError("there are no questions to evaluate")
+    started = time.perf_counter()
+    engine = memoized(engine)
+    n_relevant = relevant_chunk_counts(engine, questions)
+    results: list[QuestionResult] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(questions) * len(modes), file=sys.stderr, unit="q", desc="eval", leave=False)
+    try:
+        for mode in modes:
+            if bar is not None:
+                bar.set_description(f"eval {mode}")
+            for q in questions:
+                results.append(_ask(engine, q, mode, k, n_relevant[q.id]))
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    manifest = engine.stored.manifest or {}
+    n_answerable = sum(1 for q in questions if q.answerable)
+    return EvalReport(
+        k=k,
+        cutoffs=cutoffs_for(k),
+        depth=min(RANK_DEPTH, k),
+        modes=list(modes),
+        questions_file=questions_file,
+        n_questions=len(questions),
+        n_answerable=n_answerable,
+        n_unanswerable=len(questions) - n_answerable,
+        settings=engine.settings.to_dict(),
+        index={
+            "model": manifest.get("model", {}).get("name", engine.encoder.name),
+            "chunking": manifest.get("chunking", {}),
+            "counts": manifest.get("counts", {}),
+        },
+        summaries={mode: summarize(results, mode, k) for mode in modes},
+        results=results,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``csto-qa eval``."""
+    from csto_qa.cli import add_engine_arguments
+
+    parser.add_argument(
+        "--questions", help="JSONL questions file (default: corpus/eval/questions.jsonl; see its README)"
+    )
+    parser.add_argument(
+        "--modes", default=",".join(ALL_MODES), help="comma-separated modes (default: hybrid,bm25,dense)"
+    )
+    parser.add_argument("--k", type=int, default=10, help="passages per question (default: 10)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the report (default: {DEFAULT_OUT}/)")
+    parser.add_argument("--fusion", choices=("convex", "rrf"), help="override the fusion method")
+    parser.add_argument("--alpha", type=float, help="override the dense weight of convex fusion")
+    parser.add_argument("--rrf-k", type=int, help="override the RRF constant")
+    parser.add_argument("--abstain-threshold", type=float, help="override the abstention threshold")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``csto-qa eval``: print the table and write results.json, report.md and plot.png."""
+    from csto_qa.cli import open_engine
+    from csto_qa.config import EngineSettings
+    from csto_qa.eval_report import render_table, write_report
+    from csto_qa.evalset import default_questions_path
+
+    path = Path(args.questions) if args.questions else default_questions_path()
+    modes = parse_modes(args.modes)
+    if not 1 <= args.k <= 50:
+        raise QueryError(f"--k {args.k} must be a whole number from 1 to 50")
+    overrides = {
+        name: value
+        for name, value in (
+            ("fusion", args.fusion),
+            ("alpha", args.alpha),
+            ("rrf_k", args.rrf_k),
+            ("abstain_threshold", args.abstain_threshold),
+        )
+        if value is not None
+    }
+    EngineSettings(**overrides)  # a bad value fails here, before the model loads
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CstoQaError(f"--out '{out}' is a file; give a folder for the report")
+    questions = read_questions(path)
+    engine = open_engine(args)
+    if overrides:
+        engine = engine.with_settings(**overrides)
+    shown = path.resolve()
+    with contextlib.suppress(ValueError):  # the report names the file relative to here if it can
+        shown = shown.relative_to(Path.cwd().resolve())
+    report = evaluate(
+        engine, questions, modes, args.k, progress=not args.no_progress, questions_file=str(shown)
+    )
+    print(render_table(report))
+    try:
+        written = write_report(report, out)
+    except OSError as exc:
+        raise CstoQaError(f"cannot write the report to '{out}': {exc.strerror or exc}") from None
+    print("\nwrote " + ", ".join(str(p) for p in written.values()))
+    return 0
