@@ -42,7 +42,16 @@ class AnswerBuilder:
             term: max(math.log((n_docs - df[i] + 0.5) / (df[i] + 0.5)), 0.1)
             for term, i in stored.bm25.vocab.items()
         }
+        # Per-chunk and per-sentence features, computed on first use and kept: a corpus
+        # of a million passages must not pay for them all at load time.
         self._stems: dict[int, frozenset[str]] = {}
+        self._grams: dict[int, set[tuple[str, ...]]] = {}
+
+    def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
+        cached = self._grams.get(chunk_id)
+        if cached is None:
+            cached = self._grams[chunk_id] = shingles(self.stored.chunks[chunk_id].text)
+        return cached
 
     def _sentence_stems(self, sid: int) -> frozenset[str]:
         cached = self._stems.get(sid)
@@ -90,7 +99,7 @@ class AnswerBuilder:
         confidence = 0.0
         for hit in hits:
             chunk = self.stored.chunks[hit.chunk_id]
-            chunk_grams = shingles(chunk.text)
+            chunk_grams = self._shingles(chunk.chunk_id)
             sid, cosine = self._best_sentence(chunk, vector, terms)
             confidence = max(confidence, cosine, hit.dense_score or 0.0)
             doc_text = self.stored.documents[chunk.doc_id].text
