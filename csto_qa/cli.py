@@ -76,25 +76,27 @@ def open_engine(args: argparse.Namespace):  # -> Engine, kept lazy for --help sp
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:
-    """A readable rendering of an answer for the terminal."""
-    lines = [f"Q: {answer.question}"]
+    """A readable rendering of an answer for the terminal (control characters removed)."""
+    from csto_qa.tokenizing import clean_query as plain
+
+    lines = [f"Q: {plain(answer.question)}"]
     if answer.query and answer.query != answer.question:
-        lines.append(f"   (searched for: {answer.query})")
+        lines.append(f"   (searched for: {plain(answer.query)})")
     if answer.abstained:
-        lines.append(f"   {answer.message}")
+        lines.append(f"   {plain(answer.message)}")
         return "\n".join(lines)
     if answer.message:
-        lines.append(f"   note: {answer.message}")
+        lines.append(f"   note: {plain(answer.message)}")
     wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
     for p in answer.passages:
-        where = f"{p.title}" + (f" — {p.section}" if p.section else "")
+        where = plain(p.title) + (f" — {plain(p.section)}" if p.section else "")
         lines.append(f"\n[{p.rank}] {where}  (chars {p.start}–{p.end})")
-        lines.append(wrap.fill("» " + " ".join(p.highlight.split())))
-        rest = " ".join(p.text.split())
-        if rest != " ".join(p.highlight.split()):
+        highlight, rest = plain(p.highlight), plain(p.text)
+        lines.append(wrap.fill("» " + highlight))
+        if rest != highlight:
             lines.append(wrap.fill(rest))
         if len(p.sources) > 1:
-            lines.append(f"    also in: {', '.join(p.sources[1:])}")
+            lines.append(f"    also in: {', '.join(plain(s) for s in p.sources[1:])}")
         dense = f"{p.dense_score:.3f}" if p.dense_score is not None else "–"
         bm25 = f"{p.bm25_score:.2f}" if p.bm25_score is not None else "–"
         lines.append(
@@ -109,6 +111,8 @@ def run_ask(args: argparse.Namespace) -> int:
 
     check_request(args.k, args.mode, 50)
     engine = open_engine(args)
+    if args.question is None and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # one stray non-UTF-8 byte must not end the run
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
         if args.question is None and not question.strip():

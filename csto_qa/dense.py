@@ -16,9 +16,10 @@ import numpy as np
 from csto_qa.errors import IndexCorruptError, missing_dependency
 
 FAISS_FILE = "dense.faiss"
-HNSW_THRESHOLD = 200_000
+HNSW_THRESHOLD = 1_000_000
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 64
 
 
 def _faiss() -> Any:
@@ -56,41 +57,57 @@ class DenseIndex:
         return "hnsw" if "HNSW" in type(self.index).__name__ else "flat"
 
     @classmethod
+    def create(cls, dim: int, size: int, kind: str = "auto") -> DenseIndex:
+        """An empty index of the kind suited to ``size`` vectors; fill it with ``add``."""
+        faiss = _faiss()
+        if kind == "auto":
+            kind = "hnsw" if size > HNSW_THRESHOLD else "flat"
+        if kind == "flat":
+            return cls(faiss.IndexFlatIP(dim))
+        if kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+            return cls(index)
+        raise ValueError(f"unknown dense index kind {kind!r}; use auto, flat or hnsw")
+
+    @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "auto") -> DenseIndex:
         """Index ``vectors`` (rows already L2-normalised); ``kind``: auto, flat or hnsw."""
-        faiss = _faiss()
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
-        if kind == "auto":
-            kind = "hnsw" if len(vectors) > HNSW_THRESHOLD else "flat"
-        if kind == "flat":
-            index = faiss.IndexFlatIP(vectors.shape[1])
-        elif kind == "hnsw":
-            index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 64
-            index.hnsw.efSearch = HNSW_EF_SEARCH
-        else:
-            raise ValueError(f"unknown dense index kind {kind!r}; use auto, flat or hnsw")
+        index = cls.create(vectors.shape[1], len(vectors), kind)
+        index.add(vectors)
+        return index
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (a large corpus can be added in blocks to bound peak memory)."""
         if len(vectors):
-            index.add(vectors)
-        return cls(index)
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def search(self, query: np.ndarray, k: int) -> DenseHits:
         k = min(k, self.size)
         if k <= 0:
             return DenseHits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        scores, ids = self.index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k)
+        faiss = _faiss()
+        # One query runs on one thread: faiss's OpenMP team is 10-20x slower for a single
+        # query whenever the other core is busy (the threads spin-wait for each other).
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k)
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = ids[0] >= 0
         return DenseHits(ids[0][keep].astype(np.int64), scores[0][keep])
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors of ``ids`` (for scoring candidates the search did not return)."""
-        return (
-            np.vstack([self.index.reconstruct(int(i)) for i in ids])
-            if len(ids)
-            else (np.zeros((0, self.dim), dtype=np.float32))
-        )
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_batch(ids)
 
     def save(self, folder: Path) -> None:
         _faiss().write_index(self.index, str(folder / FAISS_FILE))

@@ -22,8 +22,9 @@ from csto_qa.indexing import Reporter, build, stale_reason, stderr_reporter
 from csto_qa.records import Answer, Document
 from csto_qa.retriever import Retriever
 from csto_qa.storage import StoredIndex, load_index, read_manifest, recover_interrupted_swap
-from csto_qa.tokenizing import tokenize
+from csto_qa.tokenizing import clean_query, tokenize
 
+MAX_HISTORY = 10  # earlier questions a follow-up may lean on (the latest ones)
 EMPTY_QUESTION = "Please type a question about the CSTO, for example: When was the CSTO founded?"
 NOT_FOUND = "The documents do not answer this question."
 WEAK_MATCH = "These are the closest passages, but they may not answer the question directly."
@@ -121,13 +122,25 @@ class Engine:
         """
         check_request(k, mode, self.settings.max_k)
         question = question if isinstance(question, str) else str(question)
-        if not question.strip():
+        # A JSON client can send a lone surrogate ("\ud800"): make the text encodable, then
+        # drop what no keyboard types (control, zero-width and bidi characters).
+        question = question.encode("utf-8", "replace").decode("utf-8")
+        limit = self.settings.max_query_chars
+        cleaned = clean_query(question[: 2 * limit])
+        if not cleaned:
             return Answer(question, "", mode, True, [], 0.0, EMPTY_QUESTION)
         if not self.stored.chunks:
-            return Answer(question, question, mode, True, [], 0.0, EMPTY_CORPUS)
+            return Answer(question, cleaned[:limit], mode, True, [], 0.0, EMPTY_CORPUS)
+        # Every input is capped before any work: a 100,000-character question or history
+        # costs what a 4,000-character one does.
+        earlier = [
+            clean_query(h.encode("utf-8", "replace").decode("utf-8")[: 2 * limit])
+            for h in (history or [])[-MAX_HISTORY:]
+            if isinstance(h, str)
+        ]
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        query = contextualize(question, history)[: self.settings.max_query_chars]
+        query = contextualize(cleaned[:limit], earlier)[:limit]
         vector = self.encoder.encode_query(query)
         t1 = time.perf_counter()
         tokens = tokenize(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -11,12 +12,14 @@ from typing import Any
 
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
 from csto_qa.embedding import Encoder
+from csto_qa.errors import CstoQaError
 from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
 from csto_qa.storage import (
     FORMAT_VERSION,
     StoredIndex,
     build_lock,
     clean_leftovers,
+    load_index,
     read_manifest,
     save_index,
     swap_in,
@@ -38,16 +41,25 @@ def quiet(message: str) -> None:
 def stale_reason(
     manifest: dict[str, Any], corpus_dir: Path, encoder_name: str, params: ChunkParams
 ) -> str | None:
-    """Why the index no longer matches the corpus, model or settings (None if it does)."""
-    if manifest.get("model", {}).get("name") != encoder_name:
-        return f"it was built with model '{manifest.get('model', {}).get('name')}', not '{encoder_name}'"
+    """Why the index no longer matches the corpus, model or settings (None if it does).
+
+    A manifest whose fields have the wrong shape (edited by hand, written by another
+    version) is stale rather than an error: the fix is the same rebuild.
+    """
+    model = manifest.get("model")
+    built_with = model.get("name") if isinstance(model, dict) else None
+    if built_with != encoder_name:
+        return f"it was built with model '{built_with}', not '{encoder_name}'"
     if manifest.get("chunking") != params.to_dict() or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "the chunking settings changed"
     if manifest.get("tokenizer_version") != TOKENIZER_VERSION:
         return "the tokenizer changed"
     if corpus_dir.is_dir():
         now = corpus_fingerprint(corpus_dir)
-        then = manifest.get("corpus", {}).get("files", {})
+        corpus = manifest.get("corpus")
+        then = corpus.get("files") if isinstance(corpus, dict) else None
+        if not isinstance(then, dict):
+            return "its manifest does not list the corpus files"
         if now != then:
             changed = sorted(set(now) ^ set(then) | {n for n in now if then.get(n) not in (None, now[n])})
             return f"the corpus changed ({', '.join(changed[:5])}{'…' if len(changed) > 5 else ''})"
@@ -71,13 +83,15 @@ def build(
     with build_lock(index_dir, on_wait=report):
         clean_leftovers(index_dir)
         if only_if_stale and (index_dir / "manifest.json").is_file():
-            # Another process may have built it while this one waited for the lock.
+            # Another process may have built it while this one waited for the lock. Up to
+            # date is not enough: a damaged index (``csto-qa index`` after an error) is rebuilt.
             try:
                 current = read_manifest(index_dir)
                 if stale_reason(current, corpus_dir, encoder.name, params) is None:
+                    load_index(index_dir)
                     return current
-            except Exception:  # a damaged index is rebuilt below
-                pass
+            except Exception as exc:  # any damage means: rebuild it below
+                report(f"rebuilding the index because it cannot be used: {exc}")
         started = time.perf_counter()
         fingerprint = corpus_fingerprint(corpus_dir)
         loaded = load_corpus(corpus_dir)
@@ -113,7 +127,18 @@ def build(
         stored = StoredIndex(index_dir, manifest, docs, sentences, chunks, sentence_vectors, bm25, dense)
         temp = temp_dir_for(index_dir)
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
-        save_index(temp, stored)
-        swap_in(temp, index_dir)
+        try:
+            save_index(temp, stored)
+            swap_in(temp, index_dir)
+        except BaseException as exc:
+            # Disk full, Ctrl+C...: the previous index is still whole (swap_in puts it back
+            # if it had moved it); only the half-written copy goes.
+            shutil.rmtree(temp, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise CstoQaError(
+                    f"cannot write the index to '{index_dir}' ({exc.strerror or exc}); the previous "
+                    "index is unchanged. Free disk space or choose another folder with --index-dir"
+                ) from exc
+            raise
         report(f"index written to '{index_dir}' in {manifest['build_seconds']:.1f} s")
         return manifest

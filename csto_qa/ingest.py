@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,11 @@ class CorpusLoad:
 
     documents: list[Document]
     warnings: list[str] = field(default_factory=list)
+
+
+def display_name(path: Path) -> str:
+    """The file name as text, even when it is not valid UTF-8 (bad bytes shown as \\xNN)."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
 def file_sha256(path: Path) -> str:
@@ -64,15 +70,25 @@ def read_manifest(corpus_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def decode_text(raw: bytes, path: Path) -> tuple[str | None, str]:
-    """Text of a file, or ``None`` and the reason it is not text."""
-    if not raw.strip():
-        return None, "it is empty"
-    if b"\x00" in raw[:8192]:
-        return None, "it looks binary (NUL bytes)"
+    """Text of a file, or ``None`` and the reason it is not text.
+
+    UTF-8 (with or without a BOM) is read, and so is UTF-16 with a BOM (what Windows
+    editors save as "Unicode"); anything else is refused rather than guessed at.
+    """
+    encoding = "utf-8-sig"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif b"\x00" in raw[:8192]:
+        return None, "it looks binary (it holds NUL bytes), not like text"
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        return None, f"it is not UTF-8 (byte {exc.start}); convert it with: iconv -t UTF-8 '{path}'"
+        return None, (
+            f"it is not {encoding.upper().removesuffix('-SIG')} text (bad byte at offset {exc.start}); "
+            f"save it as UTF-8, e.g.: iconv -f WINDOWS-1252 -t UTF-8 '{path}' > converted{path.suffix}"
+        )
+    if not text.strip():
+        return None, "it is empty (no text, only whitespace or nothing at all)"
     # Offsets are into this normalised text, and it is what the index stores.
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     return text, ""
@@ -83,22 +99,48 @@ def doc_id_for(path: Path) -> str:
 
 
 def load_corpus(corpus_dir: str | Path) -> CorpusLoad:
-    """Read every text file of ``corpus_dir``; never raises for one bad file."""
+    """Read every text file of ``corpus_dir``; never raises for one bad file.
+
+    A file that cannot be used (unreadable, binary, not UTF-8, empty, a name that is not
+    UTF-8, a name clashing with another file's) is skipped with a warning that names it
+    and says why; an unreadable corpus manifest is ignored with a warning.
+    """
     corpus_dir = Path(corpus_dir)
-    manifest = read_manifest(corpus_dir)
     documents: list[Document] = []
     warnings: list[str] = []
-    for path in corpus_files(corpus_dir):
+    try:
+        manifest = read_manifest(corpus_dir)
+    except CorpusError as exc:
+        manifest = {}
+        warnings.append(f"ignored the corpus manifest, titles come from the files instead: {exc}")
+    files = corpus_files(corpus_dir)
+    if not files:
+        warnings.append(
+            f"'{corpus_dir}' holds no text files ({', '.join(TEXT_SUFFIXES)}); the index will be empty"
+        )
+    seen: dict[str, str] = {}
+    for path in files:
+        where = corpus_dir / display_name(path)
+        if display_name(path) != path.name:
+            warnings.append(f"skipped '{where}': its name is not valid UTF-8; rename it")
+            continue
+        doc_id = doc_id_for(path)
+        if doc_id in seen:
+            warnings.append(
+                f"skipped '{path}': document id '{doc_id}' is already taken by '{seen[doc_id]}'; "
+                "rename one of the two files"
+            )
+            continue
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            warnings.append(f"skipped '{path}': cannot read it ({exc.strerror})")
+            warnings.append(f"skipped '{path}': cannot read it ({exc.strerror or exc})")
             continue
         text, reason = decode_text(raw, path)
         if text is None:
             warnings.append(f"skipped '{path}': {reason}")
             continue
-        doc_id = doc_id_for(path)
+        seen[doc_id] = path.name
         meta = manifest.get(doc_id, {})
         documents.append(
             Document(
@@ -125,8 +167,16 @@ def _title_from_text(text: str, doc_id: str) -> str:
 def corpus_fingerprint(corpus_dir: str | Path) -> dict[str, str]:
     """SHA-256 of each candidate corpus file and of the manifest: what makes an index stale."""
     corpus_dir = Path(corpus_dir)
-    files = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
+    files = {display_name(p): _sha256_or_note(p) for p in corpus_files(corpus_dir)}
     manifest = corpus_dir / MANIFEST_NAME
     if manifest.exists():
-        files[MANIFEST_NAME] = file_sha256(manifest)
+        files[MANIFEST_NAME] = _sha256_or_note(manifest)
     return files
+
+
+def _sha256_or_note(path: Path) -> str:
+    """The file's hash, or a note when it cannot be read (it is skipped, not fatal)."""
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"

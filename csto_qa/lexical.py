@@ -2,8 +2,8 @@
 
 The scoring is exactly ``rank_bm25.BM25Okapi`` (same k1, b, epsilon and IDF floor; a test
 checks the scores are equal on the real corpus), but each term's contribution is
-precomputed once per (document, term), so a query costs one sparse column slice and a
-product instead of a Python loop over every document. Stored as ``.npy`` arrays
+precomputed once per (document, term), so a query only adds up the posting lists of its
+terms instead of looping over every document in Python. Stored as ``.npy`` arrays
 (``allow_pickle=False``) plus a JSON file of parameters and vocabulary.
 """
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 LEXICAL_VERSION = 1
 PARAMS_FILE = "bm25_params.json"
 ARRAY_FILES = ("bm25_data.npy", "bm25_indices.npy", "bm25_indptr.npy")
+SCIPY_MIN_DOCS = 50_000
 
 
 @dataclass
@@ -36,59 +37,108 @@ class LexicalHits:
 
 
 class BM25Index:
-    """BM25Okapi over token lists; ``scores`` equals ``BM25Okapi.get_scores``."""
+    """BM25Okapi over token lists; ``scores`` equals ``BM25Okapi.get_scores``.
+
+    The weights are kept as the three arrays of a compressed-column matrix (``data``,
+    ``indices``, ``indptr``: column ``t`` lists the documents holding term ``t``).
+    scipy, whose import costs about half a second, is only loaded to build an index
+    and to score corpora of ``SCIPY_MIN_DOCS`` passages or more, where its sparse
+    product is ~3x faster than numpy's ``bincount``.
+    """
 
     def __init__(
         self,
-        matrix: csc_matrix,
+        matrix: csc_matrix | tuple[np.ndarray, np.ndarray, np.ndarray],
         vocab: dict[str, int],
         k1: float = 1.5,
         b: float = 0.75,
         epsilon: float = 0.25,
+        n_docs: int | None = None,
     ) -> None:
-        self.matrix = matrix
+        """``matrix``: a scipy ``csc_matrix``, or its ``(data, indices, indptr)`` with ``n_docs``."""
+        if isinstance(matrix, tuple):
+            self.data, self.indices, self.indptr = matrix
+            self._n_docs, self._matrix = int(n_docs or 0), None
+        else:
+            self.data, self.indices, self.indptr = matrix.data, matrix.indices, matrix.indptr
+            self._n_docs, self._matrix = int(matrix.shape[0]), matrix
         self.vocab = vocab
         self.k1, self.b, self.epsilon = k1, b, epsilon
 
     @property
     def n_docs(self) -> int:
-        return int(self.matrix.shape[0])
+        return self._n_docs
+
+    @property
+    def matrix(self) -> csc_matrix:
+        """The weights as a scipy ``csc_matrix`` (documents × terms), made on first use."""
+        if self._matrix is None:
+            from scipy.sparse import csc_matrix
+
+            shape = (self._n_docs, len(self.indptr) - 1)
+            self._matrix = csc_matrix((self.data, self.indices, self.indptr), shape=shape)
+        return self._matrix
+
+    def document_frequencies(self) -> np.ndarray:
+        """How many documents hold each term (by term id)."""
+        return np.diff(self.indptr)
 
     @classmethod
     def build(
         cls, corpus: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
     ) -> BM25Index:
         """Index token lists; parameters default to rank_bm25's (Trotman et al. 2014)."""
+        vocab: dict[str, int] = {}
+        add = vocab.setdefault
+        lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=len(corpus))
+        term_ids = np.fromiter(
+            (add(t, len(vocab)) for tokens in corpus for t in tokens),
+            dtype=np.int32,
+            count=int(lengths.sum()),
+        )
+        return cls.from_term_ids(term_ids, lengths, vocab, k1, b, epsilon)
+
+    @classmethod
+    def from_term_ids(
+        cls,
+        term_ids: np.ndarray,
+        lengths: np.ndarray,
+        vocab: dict[str, int],
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+    ) -> BM25Index:
+        """Index documents given as one flat array of term ids and each document's length.
+
+        Vectorised (no per-document Python work), so a million passages index in seconds;
+        ``build`` maps tokens to ids and lands here.
+        """
         from scipy.sparse import csc_matrix
 
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        doc_len = np.zeros(len(corpus), dtype=np.float64)
-        for row, tokens in enumerate(corpus):
-            doc_len[row] = len(tokens)
-            for term, tf in Counter(tokens).items():
-                rows.append(row)
-                cols.append(vocab.setdefault(term, len(vocab)))
-                tfs.append(tf)
-        n_docs = len(corpus)
-        if n_docs == 0 or not vocab:
-            empty = csc_matrix((n_docs, 0), dtype=np.float32)
-            return cls(empty, {}, k1, b, epsilon)
-        rows_a = np.asarray(rows, dtype=np.int64)
-        cols_a = np.asarray(cols, dtype=np.int64)
-        tf_a = np.asarray(tfs, dtype=np.float64)
-        df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float64)
+        n_docs, n_terms = len(lengths), len(vocab)
+        if n_docs == 0 or n_terms == 0 or len(term_ids) == 0:
+            return cls(csc_matrix((n_docs, n_terms), dtype=np.float32), vocab, k1, b, epsilon)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+        ones = np.ones(len(term_ids), dtype=np.float32)
+        # COO -> CSC sums the duplicates: each stored value is a term frequency.
+        tf = csc_matrix((ones, (rows, term_ids)), shape=(n_docs, n_terms))
+        del rows, ones
+        tf.sum_duplicates()
+        df = np.diff(tf.indptr)
         idf = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
         # rank_bm25 floors negative IDFs (terms in over half the documents) at
         # epsilon times the mean IDF, the mean taken before the floor is applied.
         idf[idf < 0] = epsilon * idf.mean()
+        doc_len = lengths.astype(np.float64)
         avgdl = doc_len.sum() / n_docs
-        norm = k1 * (1 - b + b * doc_len[rows_a] / avgdl) if avgdl > 0 else k1 * (1 - b)
-        weights = idf[cols_a] * tf_a * (k1 + 1) / (tf_a + norm)
-        matrix = csc_matrix((weights.astype(np.float32), (rows_a, cols_a)), shape=(n_docs, len(vocab)))
-        matrix.sum_duplicates()
+        norm = k1 * (1 - b + b * doc_len / avgdl) if avgdl > 0 else np.full(n_docs, k1 * (1 - b))
+        # Per-value arithmetic in float32 (the stored precision) keeps a million-passage
+        # build under a gigabyte of temporaries; each step is exact to ~1e-7.
+        freq = tf.data
+        weights = freq * np.float32(k1 + 1)
+        weights /= freq + norm.astype(np.float32)[tf.indices]
+        weights *= np.repeat(idf.astype(np.float32), df)
+        matrix = csc_matrix((weights, tf.indices, tf.indptr), shape=(n_docs, n_terms))
         return cls(matrix, vocab, k1, b, epsilon)
 
     def term_ids(self, tokens: list[str]) -> Counter[int]:
@@ -100,9 +150,14 @@ class BM25Index:
         counts = self.term_ids(tokens)
         if not counts:
             return np.zeros(self.n_docs, dtype=np.float32)
-        ids = np.fromiter(counts.keys(), dtype=np.int64)
-        weights = np.fromiter(counts.values(), dtype=np.float32)
-        return np.asarray(self.matrix[:, ids] @ weights, dtype=np.float32).ravel()
+        if self.n_docs >= SCIPY_MIN_DOCS:  # one C pass over the postings
+            ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            weights = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            return np.asarray(self.matrix[:, ids] @ weights, dtype=np.float32).ravel()
+        spans = [(self.indptr[t], self.indptr[t + 1], c) for t, c in counts.items()]
+        rows = np.concatenate([self.indices[a:b] for a, b, _ in spans])
+        values = np.concatenate([self.data[a:b] * np.float32(c) for a, b, c in spans])
+        return np.bincount(rows, weights=values, minlength=self.n_docs).astype(np.float32)
 
     def search(self, tokens: list[str], k: int) -> LexicalHits:
         """The ``k`` best documents with a positive score, best first."""
@@ -116,8 +171,7 @@ class BM25Index:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        m = self.matrix
-        for name, array in zip(ARRAY_FILES, (m.data, m.indices, m.indptr), strict=True):
+        for name, array in zip(ARRAY_FILES, (self.data, self.indices, self.indptr), strict=True):
             np.save(folder / name, array, allow_pickle=False)
         params = {
             "version": LEXICAL_VERSION,
@@ -131,8 +185,6 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        from scipy.sparse import csc_matrix
-
         path = folder / PARAMS_FILE
         try:
             params = json.loads(path.read_text(encoding="utf-8"))
@@ -156,5 +208,5 @@ class BM25Index:
                 f"BM25 arrays in '{folder}' do not match their parameters; "
                 "rebuild it: csto-qa index --rebuild"
             )
-        matrix = csc_matrix((data, indices, indptr), shape=(n_docs, len(vocab)))
-        return cls(matrix, vocab, params["k1"], params["b"], params["epsilon"])
+        arrays = (data, indices, indptr)
+        return cls(arrays, vocab, params["k1"], params["b"], params["epsilon"], n_docs=n_docs)

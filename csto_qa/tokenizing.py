@@ -15,6 +15,7 @@ TOKENIZER_VERSION = 1
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 # A compact English stop list: words that carry no topic and only add noise to BM25.
 STOP_WORDS = frozenset(
@@ -29,10 +30,18 @@ STOP_WORDS = frozenset(
 )
 
 
+def _strip_marks(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Case-fold and strip accents: 'Коллекти́вные' and 'коллективные' become equal."""
+    if text.isascii():  # ASCII has no decompositions and no marks: the common case, fast
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Only non-ASCII runs can hold combining marks; a per-character loop over the whole
+    # text was most of the indexing time of a large corpus.
+    stripped = _NON_ASCII.sub(_strip_marks, decomposed)
     return unicodedata.normalize("NFC", stripped).casefold()
 
 
@@ -54,6 +63,23 @@ def stem(word: str) -> str:
     if word.isascii():
         return english.stemWord(word)  # type: ignore[attr-defined]
     return word
+
+
+# Unicode categories no keyboard types: controls, invisible format characters (zero-width
+# spaces, BOMs, bidi overrides), lone surrogates, private use, unassigned code points.
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Co", "Cn"))
+
+
+def clean_query(text: str) -> str:
+    """``text`` with hidden characters turned into spaces and runs of spaces collapsed.
+
+    A question may arrive with escape sequences, NULs, bidi overrides or lone surrogates
+    (from a JSON client); the encoder cannot take a lone surrogate and a terminal or log
+    should never receive the others. Visible text, in any script, is kept as it is.
+    """
+    if not text.isascii() or not text.isprintable():
+        text = "".join(" " if unicodedata.category(ch) in _HIDDEN_CATEGORIES else ch for ch in text)
+    return " ".join(text.split())
 
 
 def words(text: str) -> list[str]:

@@ -222,6 +222,11 @@ def build_app(engine: Engine) -> gr.Blocks:
     return demo
 
 
+# Sessions whose state gradio keeps in memory (default 10,000). Every API call is a new
+# session of ~33 KB, so without a cap the server grows by that much per request.
+STATE_SESSIONS = 200
+
+
 def launch(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, block: bool = True) -> str:
     """Serve ``app`` with the app's look (theme, CSS); returns the local URL.
 
@@ -256,6 +261,7 @@ def launch(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, b
             theme=theme,
             css=APP_CSS,
             mcp_server=False,
+            state_session_capacity=STATE_SESSIONS,
         )
     except OSError as exc:
         raise CstoQaError(

@@ -34,9 +34,7 @@ DOC_IDS = {
 
 @pytest.fixture(scope="module")
 def corpus_texts() -> dict[str, str]:
-    return {
-        p.stem: p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt"))
-    }
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.txt"))}
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +93,7 @@ def test_real_set_docs_are_known(questions: list[EvalQuestion]) -> None:
             assert q.docs == ("csto-facts-for-kids",), q.id
 
 
-def test_real_set_matches_corpus(
-    questions: list[EvalQuestion], corpus_texts: dict[str, str]
-) -> None:
+def test_real_set_matches_corpus(questions: list[EvalQuestion], corpus_texts: dict[str, str]) -> None:
     assert set(corpus_texts) == DOC_IDS
     assert check_against_corpus(questions, corpus_texts) == []
 
@@ -112,9 +108,7 @@ def test_roundtrip_to_from_dict(questions: list[EvalQuestion]) -> None:
 
 
 def test_load_skips_blank_lines(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path, ["", json.dumps(_good()), "   ", json.dumps(_good(id="q002"))]
-    )
+    path = _write(tmp_path, ["", json.dumps(_good()), "   ", json.dumps(_good(id="q002"))])
     assert [q.id for q in load_questions(path)] == ["q001", "q002"]
 
 
@@ -135,9 +129,7 @@ def test_unknown_category(tmp_path: Path) -> None:
 
 def test_duplicate_id(tmp_path: Path) -> None:
     path = _write(tmp_path, [json.dumps(_good()), json.dumps(_good())])
-    with pytest.raises(
-        EvalSetError, match=r":2: duplicate id 'q001' \(first seen on line 1\)"
-    ):
+    with pytest.raises(EvalSetError, match=r":2: duplicate id 'q001' \(first seen on line 1\)"):
         load_questions(path)
 
 
@@ -205,14 +197,10 @@ def test_check_flags_unlisted_doc_with_answer() -> None:
     corpus = {"doc-a": "15 May 1992", "doc-b": "signed on 15 May 1992"}
     q = EvalQuestion.from_dict(_good())
     problems = check_against_corpus([q], corpus)
-    assert problems == [
-        f"q001: unlisted doc 'doc-b' contains answer(s) {['15 May 1992']}"
-    ]
+    assert problems == [f"q001: unlisted doc 'doc-b' contains answer(s) {['15 May 1992']}"]
     assert check_against_corpus([q], corpus, require_complete_docs=False) == []
 
 
 def test_check_ignores_unanswerable() -> None:
-    q = EvalQuestion.from_dict(
-        _good(answers=[], docs=[], category="unanswerable", answerable=False)
-    )
+    q = EvalQuestion.from_dict(_good(answers=[], docs=[], category="unanswerable", answerable=False))
     assert check_against_corpus([q], {"doc-a": "text"}) == []
