@@ -500,8 +500,13 @@ def load_question_texts(args: argparse.Namespace) -> list[str]:
     from csto_qa.evalset import default_questions_path, load_questions
 
     path = Path(args.questions) if args.questions else default_questions_path()
+    from csto_qa.errors import QueryError
+
     questions = [q.question for q in load_questions(path)]
-    return questions[: args.limit] if args.limit else questions
+    questions = questions[: args.limit] if args.limit is not None else questions
+    if not questions:
+        raise QueryError(f"no questions to time in '{path}' (or --limit is 0)")
+    return questions
 
 
 def machine_info() -> dict[str, Any]:

@@ -235,23 +235,28 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from csto_qa.followup import contextualize
     from csto_qa.lexical import BM25Index
 
-    rss: dict[str, float] = {"start_mb": current_rss_mb()}
+    rss: dict[str, float] = {}
+
+    def mark(phase: str) -> None:  # resident memory now, and the peak so far
+        rss[f"{phase}_mb"], rss[f"{phase}_peak_mb"] = current_rss_mb(), peak_rss_mb()
+
+    mark("start")
     pool = Pool.load(Path(args.index_dir))
     synthetic = Synthetic(pool, args.n, seed=args.seed)
     term_ids, lengths = synthetic.term_ids()
-    rss["corpus_mb"] = current_rss_mb()
+    mark("corpus")
     started = time.perf_counter()
     bm25 = BM25Index.from_term_ids(term_ids, lengths, pool.vocab)
     bm25_s = time.perf_counter() - started
     del term_ids, lengths
-    rss["bm25_mb"] = current_rss_mb()
+    mark("bm25")
     dense = DenseIndex.create(pool.vectors.shape[1], args.n, args.kind)
     dense_s = 0.0
     for block in synthetic.vector_blocks(args.vectors):
         started = time.perf_counter()
         dense.add(block)
         dense_s += time.perf_counter() - started
-    rss["dense_mb"] = current_rss_mb()
+    mark("dense")
     settings = EngineSettings()
     questions = json.loads(Path(args.questions_json).read_text(encoding="utf-8"))
     vectors = np.load(args.vectors_npy)
@@ -261,8 +266,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     engine = Engine(synthetic.stored(bm25, dense), FixedVectors(lookup), settings)
     engine_s = time.perf_counter() - started
-    rss["engine_mb"] = current_rss_mb()
+    mark("engine")
     samples = time_questions(engine, questions, args.k, args.mode, args.repeat)
+    mark("queries")
     stages = {stage: with_cpu(samples, stage) for stage in STAGES if stage != "encode"}
     result: dict[str, Any] = {
         "n": args.n,
@@ -385,8 +391,14 @@ def main(argv: list[str] | None = None) -> int:
 def run_scale(args: argparse.Namespace) -> int:
     from csto_qa.bench import load_question_texts, machine_info
     from csto_qa.cli import open_engine
+    from csto_qa.errors import QueryError
 
-    sizes = [parse_size(s) for s in args.scale]
+    try:
+        sizes = [parse_size(s) for s in args.scale]
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+    if not all(e.strip().isdigit() for e in args.hnsw.split(",") if e.strip()):
+        raise QueryError(f"--hnsw {args.hnsw!r} must list efSearch values, such as 64,128,256")
     engine = open_engine(args)
     questions = load_question_texts(args)
     report: dict[str, Any] = {"meta": machine_info(), "sizes": []}

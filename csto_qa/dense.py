@@ -30,6 +30,15 @@ def _faiss() -> Any:
     return faiss
 
 
+def _reserve(flat: Any, nbytes: int) -> None:
+    """Allocate a flat index's storage once: grown add by add, it doubles and copies itself,
+    which was the peak memory of a million-passage build (2.5 GB instead of 1.7 GB)."""
+    codes = getattr(flat, "codes", None)
+    if codes is not None and hasattr(codes, "resize") and nbytes > 0:
+        codes.resize(nbytes)  # shrinking a std::vector keeps its capacity
+        codes.resize(0)
+
+
 @dataclass
 class DenseHits:
     """Top vectors for one query, best first, with their cosine similarities."""
@@ -63,11 +72,14 @@ class DenseIndex:
         if kind == "auto":
             kind = "hnsw" if size > HNSW_THRESHOLD else "flat"
         if kind == "flat":
-            return cls(faiss.IndexFlatIP(dim))
+            index = faiss.IndexFlatIP(dim)
+            _reserve(index, size * dim * 4)
+            return cls(index)
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
+            _reserve(faiss.downcast_index(index.storage), size * dim * 4)
             return cls(index)
         raise ValueError(f"unknown dense index kind {kind!r}; use auto, flat or hnsw")
 

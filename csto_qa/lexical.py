@@ -160,14 +160,11 @@ class BM25Index:
         return np.bincount(rows, weights=values, minlength=self.n_docs).astype(np.float32)
 
     def search(self, tokens: list[str], k: int) -> LexicalHits:
-        """The ``k`` best documents with a positive score, best first."""
+        """The ``k`` best documents with a positive score, best first (ties: lower id first)."""
         scores = self.scores(tokens)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size > k:
-            top = np.argpartition(-scores[positive], k - 1)[:k]
-            positive = positive[top]
-        order = positive[np.lexsort((positive, -scores[positive]))]
-        return LexicalHits(order, scores[order])
+        ids = top_candidates(scores, k)
+        ids = ids[np.lexsort((ids, -scores[ids]))][:k]
+        return LexicalHits(ids, scores[ids])
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -210,3 +207,33 @@ class BM25Index:
             )
         arrays = (data, indices, indptr)
         return cls(arrays, vocab, params["k1"], params["b"], params["epsilon"], n_docs=n_docs)
+
+
+def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the ``k`` best positive scores, plus any tied with the k-th (a small superset).
+
+    On a large corpus nearly every document has a positive score, and selecting among
+    all of them cost ~25 ms at a million passages; a threshold read off a strided sample
+    narrows that to ~4k ids first. It is checked (at least ``k`` scores reach it, so the
+    true top ``k`` all do); when the check fails the full selection runs.
+    """
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    n = scores.size
+    if n > 100 * k:
+        sample = scores[:: n // (100 * k)]
+        rank = min(sample.size, 4 * k * sample.size // n + 1)
+        guess = np.partition(sample, sample.size - rank)[sample.size - rank]
+        if guess > 0:
+            ids = np.flatnonzero(scores >= guess)
+            if ids.size >= k:
+                return _with_ties(ids, scores, k)
+    return _with_ties(np.flatnonzero(scores > 0), scores, k)
+
+
+def _with_ties(ids: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    if ids.size <= k:
+        return ids
+    values = scores[ids]
+    kth = np.partition(values, ids.size - k)[ids.size - k]
+    return ids[values >= kth]

@@ -120,3 +120,22 @@ def test_search_matches_reference_order(real_corpus: list[list[str]]) -> None:
             kth = np.sort(expected[positive])[::-1][len(hits.ids) - 1]
             assert (expected[hits.ids] >= kth - 1e-4).all()
             assert (np.diff(hits.scores) <= 0).all()
+
+
+@pytest.mark.parametrize("n", [50, 30_000, 300_000])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "ties"])
+def test_top_candidates_hold_the_exact_top_k(n: int, kind: str) -> None:
+    # The sampled threshold must never lose a document of the exact top k.
+    from csto_qa.lexical import top_candidates
+
+    rng = np.random.default_rng(n)
+    scores = rng.random(n).astype(np.float32)
+    if kind == "sparse":
+        scores[rng.random(n) < 0.995] = 0
+    if kind == "ties":
+        scores = np.round(scores * 3).astype(np.float32)
+    positive = np.flatnonzero(scores > 0)
+    for k in (1, 10, 200):
+        expected = positive[np.lexsort((positive, -scores[positive]))][:k]
+        found = top_candidates(scores, k)
+        assert np.array_equal(found[np.lexsort((found, -scores[found]))][:k], expected)
