@@ -28,8 +28,12 @@ EXTERNAL = {
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     """Options every engine-backed command shares."""
-    parser.add_argument("--index-dir", help="index folder (default: index/ beside corpus/)")
-    parser.add_argument("--corpus-dir", help="corpus folder (default: ./corpus)")
+    parser.add_argument(
+        "--index-dir",
+        help="index folder (default: $CSTO_QA_INDEX, else index/ beside the corpus folder); "
+        "only a folder csto-qa built, or an empty one, is ever replaced",
+    )
+    parser.add_argument("--corpus-dir", help="corpus folder (default: $CSTO_QA_CORPUS, else ./corpus)")
     parser.add_argument(
         "--model",
         help="sentence-transformers model name or local path "
@@ -133,7 +137,7 @@ def run_index(args: argparse.Namespace) -> int:
     from csto_qa.indexing import build
 
     corpus_dir = Path(args.corpus_dir) if args.corpus_dir else default_corpus_dir()
-    index_dir = Path(args.index_dir) if args.index_dir else default_index_dir()
+    index_dir = Path(args.index_dir) if args.index_dir else default_index_dir(corpus_dir)
     encoder = load_encoder(args.model)
     manifest = build(corpus_dir, index_dir, encoder, only_if_stale=not args.rebuild)
     counts = manifest["counts"]

@@ -66,8 +66,14 @@ def default_corpus_dir() -> Path:
     return local if local.is_dir() else project_root() / "corpus"
 
 
-def default_index_dir() -> Path:
-    """``$CSTO_QA_INDEX``, else ``index/`` beside the corpus folder in use."""
+def default_index_dir(corpus_dir: Path | None = None) -> Path:
+    """``$CSTO_QA_INDEX``, else ``index/`` beside the corpus folder in use.
+
+    ``corpus_dir`` is the folder given with ``--corpus-dir``; without it, the default
+    corpus folder. So ``--corpus-dir ~/docs`` indexes into ``~/index``, as ``--help`` says
+    (and a folder there that is not a csto-qa index is refused, never replaced).
+    """
     if os.environ.get(INDEX_ENV):
         return Path(os.environ[INDEX_ENV])
-    return default_corpus_dir().resolve().parent / "index"
+    corpus = corpus_dir if corpus_dir is not None else default_corpus_dir()
+    return corpus.resolve().parent / "index"

@@ -126,15 +126,35 @@ class DenseIndex:
 
     @classmethod
     def load(cls, folder: Path) -> DenseIndex:
+        """Read what ``save`` wrote: a flat or HNSW inner-product index of finite vectors.
+
+        faiss reads any index type from a file; anything but the two kinds ``create``
+        makes (an ``IndexIDMap`` maps ids, an L2 index ranks by distance) would answer
+        with wrong passages, so it is refused here.
+        """
         faiss = _faiss()
+        fix = "rebuild the index: csto-qa index --rebuild"
         path = folder / FAISS_FILE
         if not path.is_file():
-            raise IndexCorruptError(f"'{path}' is missing; rebuild the index: csto-qa index --rebuild")
+            raise IndexCorruptError(f"'{path}' is missing; {fix}")
         try:
-            index = faiss.read_index(str(path))
-        except RuntimeError as exc:
+            index = faiss.read_index(str(path))  # already of its concrete class
+        except (RuntimeError, MemoryError) as exc:
             raise IndexCorruptError(
-                f"'{path}' is damaged ({str(exc).splitlines()[0][:120]}); "
-                "rebuild the index: csto-qa index --rebuild"
-            ) from exc
+                f"'{path}' is damaged ({str(exc).splitlines()[0][:120]}); {fix}"
+            ) from None
+        if type(index).__name__ not in ("IndexFlatIP", "IndexHNSWFlat") or (
+            index.metric_type != faiss.METRIC_INNER_PRODUCT
+        ):
+            raise IndexCorruptError(
+                f"'{path}' holds a faiss {type(index).__name__} (metric {index.metric_type}); csto-qa "
+                f"writes an inner-product IndexFlatIP or IndexHNSWFlat; {fix}"
+            )
+        flat = faiss.downcast_index(index.storage) if type(index).__name__ == "IndexHNSWFlat" else index
+        if flat.ntotal != index.ntotal or flat.d != index.d:
+            raise IndexCorruptError(f"'{path}' has an inconsistent vector store; {fix}")
+        if index.ntotal:
+            stored = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d)
+            if not np.isfinite(stored).all():
+                raise IndexCorruptError(f"'{path}' holds NaN or infinite embeddings; {fix}")
         return cls(index)

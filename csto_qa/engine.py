@@ -16,12 +16,12 @@ from csto_qa.answer import AnswerBuilder
 from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
 from csto_qa.embedding import Encoder, load_encoder, resolve_model_name
-from csto_qa.errors import IndexCorruptError, QueryError
+from csto_qa.errors import QueryError
 from csto_qa.followup import contextualize
-from csto_qa.indexing import Reporter, build, stale_reason, stderr_reporter
+from csto_qa.indexing import Reporter, open_index, stderr_reporter
 from csto_qa.records import Answer, Document
 from csto_qa.retriever import Retriever
-from csto_qa.storage import StoredIndex, load_index, read_manifest, recover_interrupted_swap
+from csto_qa.storage import StoredIndex
 from csto_qa.tokenizing import clean_query, tokenize
 
 MAX_HISTORY = 10  # earlier questions a follow-up may lean on (the latest ones)
@@ -62,37 +62,10 @@ class Engine:
         message when ``auto_build``; a damaged one is an error that names the file and the
         fix, unless ``auto_build`` is set, in which case it is rebuilt too.
         """
-        index_dir = Path(index_dir) if index_dir else default_index_dir()
         corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus_dir()
-        chunking = chunking or ChunkParams()
+        index_dir = Path(index_dir) if index_dir else default_index_dir(corpus_dir)
         encoder = load_encoder(resolve_model_name(model))
-        recover_interrupted_swap(index_dir)
-        reason: str | None
-        try:
-            manifest = read_manifest(index_dir)
-            reason = stale_reason(manifest, corpus_dir, encoder.name, chunking)
-        except IndexCorruptError as exc:
-            if not (index_dir / "manifest.json").exists():
-                reason = "there is no index yet"
-            else:
-                reason = f"it cannot be read: {exc}"
-            if not auto_build:
-                raise
-        if reason is not None:
-            if not auto_build:
-                raise IndexCorruptError(
-                    f"the index in '{index_dir}' is out of date ({reason}); rebuild it: csto-qa index"
-                )
-            report(f"building the index because {reason}")
-            build(corpus_dir, index_dir, encoder, chunking, report, progress, only_if_stale=True)
-        try:
-            stored = load_index(index_dir)
-        except IndexCorruptError as exc:
-            if not auto_build:
-                raise
-            report(f"rebuilding the index because it is damaged: {exc}")
-            build(corpus_dir, index_dir, encoder, chunking, report, progress)
-            stored = load_index(index_dir)
+        stored = open_index(corpus_dir, index_dir, encoder, chunking, auto_build, report, progress)
         return cls(stored, encoder, settings)
 
     def with_settings(self, **changes: object) -> Engine:
@@ -101,6 +74,10 @@ class Engine:
 
     def document(self, doc_id: str) -> Document:
         """A document of the index by id (only documents of the index can be reached)."""
+        if not isinstance(doc_id, str):
+            raise QueryError(
+                f"a document id is a string such as 'csto-wikipedia', not {type(doc_id).__name__}"
+            )
         try:
             return self.stored.documents[doc_id]
         except KeyError:
@@ -121,6 +98,8 @@ class Engine:
         returns the passages even when the evidence is weak (used by the evaluation).
         """
         check_request(k, mode, self.settings.max_k)
+        if history is not None and not isinstance(history, list | tuple):
+            raise QueryError(f"history must be a list of the earlier questions, not {type(history).__name__}")
         question = question if isinstance(question, str) else str(question)
         # A JSON client can send a lone surrogate ("\ud800"): make the text encodable, then
         # drop what no keyboard types (control, zero-width and bidi characters).

@@ -15,6 +15,10 @@ class IndexCorruptError(CstoQaError):
     """The index on disk is missing, damaged or was built by another format version."""
 
 
+class IndexLocationError(CstoQaError):
+    """The index folder given is not one csto-qa may write (a user's folder, the corpus)."""
+
+
 class IndexLockedError(CstoQaError):
     """Another process is building the index right now."""
 

@@ -1,4 +1,5 @@
-"""Index building: corpus → chunks → BM25 + embeddings → ``index/``, and staleness checks."""
+"""The index lifecycle: build (corpus → chunks → BM25 + embeddings → ``index/``), staleness,
+and ``open_index``, the one entry point that loads a usable index or builds it."""
 
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ from typing import Any
 
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
 from csto_qa.embedding import Encoder
-from csto_qa.errors import CstoQaError
-from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
-from csto_qa.storage import (
-    FORMAT_VERSION,
-    StoredIndex,
+from csto_qa.errors import CstoQaError, IndexCorruptError
+from csto_qa.folders import (
+    MANIFEST,
     build_lock,
+    check_location,
+    check_replaceable,
     clean_leftovers,
-    load_index,
-    read_manifest,
-    save_index,
+    recover_interrupted_swap,
     swap_in,
     temp_dir_for,
 )
+from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
+from csto_qa.storage import FORMAT_VERSION, StoredIndex, load_index, read_manifest, save_index
 from csto_qa.tokenizing import TOKENIZER_VERSION, tokenize
 
 Reporter = Callable[[str], None]
@@ -76,21 +77,70 @@ def build(
     only_if_stale: bool = False,
 ) -> dict[str, Any]:
     """Build the index of ``corpus_dir`` into ``index_dir`` atomically; returns the manifest."""
+    return _build(corpus_dir, index_dir, encoder, params, report, progress, only_if_stale).manifest
+
+
+def open_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    params: ChunkParams | None = None,
+    auto_build: bool = True,
+    report: Reporter = stderr_reporter,
+    progress: bool = True,
+) -> StoredIndex:
+    """The index of ``corpus_dir`` in ``index_dir``, loaded once and checked.
+
+    A missing, stale (corpus, model or chunking changed) or damaged index is rebuilt
+    with a message when ``auto_build``; otherwise it is an error naming the file and the
+    fix. Only a folder csto-qa owns is ever replaced (folders.py).
+    """
+    params = params or ChunkParams()
+    check_location(index_dir, corpus_dir)
+    recover_interrupted_swap(index_dir)
+    try:
+        reason = stale_reason(read_manifest(index_dir), corpus_dir, encoder.name, params)
+        if reason is None:
+            return load_index(index_dir)
+    except IndexCorruptError as exc:
+        if not auto_build:
+            raise
+        exists = (index_dir / MANIFEST).exists()
+        reason = f"it cannot be used: {exc}" if exists else "there is no index yet"
+    if not auto_build:
+        raise IndexCorruptError(
+            f"the index in '{index_dir}' is out of date ({reason}); rebuild it: csto-qa index"
+        )
+    check_replaceable(index_dir)  # before any work: a user's folder is refused at once
+    report(f"building the index because {reason}")
+    return _build(corpus_dir, index_dir, encoder, params, report, progress, only_if_stale=True)
+
+
+def _build(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    params: ChunkParams | None,
+    report: Reporter,
+    progress: bool,
+    only_if_stale: bool,
+) -> StoredIndex:
     from csto_qa.dense import DenseIndex
     from csto_qa.lexical import BM25Index
 
     params = params or ChunkParams()
+    check_location(index_dir, corpus_dir)
+    check_replaceable(index_dir)
     with build_lock(index_dir, on_wait=report):
         clean_leftovers(index_dir)
-        if only_if_stale and (index_dir / "manifest.json").is_file():
+        if only_if_stale and (index_dir / MANIFEST).is_file():
             # Another process may have built it while this one waited for the lock. Up to
             # date is not enough: a damaged index (``csto-qa index`` after an error) is rebuilt.
             try:
                 current = read_manifest(index_dir)
                 if stale_reason(current, corpus_dir, encoder.name, params) is None:
-                    load_index(index_dir)
-                    return current
-            except Exception as exc:  # any damage means: rebuild it below
+                    return load_index(index_dir)
+            except IndexCorruptError as exc:  # any damage means: rebuild it below
                 report(f"rebuilding the index because it cannot be used: {exc}")
         started = time.perf_counter()
         fingerprint = corpus_fingerprint(corpus_dir)
@@ -141,4 +191,5 @@ def build(
                 ) from exc
             raise
         report(f"index written to '{index_dir}' in {manifest['build_seconds']:.1f} s")
-        return manifest
+        stored.folder = index_dir
+        return stored

@@ -182,31 +182,51 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
+        """Read what ``save`` wrote; anything else is an ``IndexCorruptError`` naming the file."""
+        from csto_qa.plainfiles import load_npy, read_json
+
+        fix = "rebuild it: csto-qa index --rebuild"
         path = folder / PARAMS_FILE
-        try:
-            params = json.loads(path.read_text(encoding="utf-8"))
-            data, indices, indptr = (np.load(folder / name, allow_pickle=False) for name in ARRAY_FILES)
-        except (OSError, ValueError) as exc:
+        params = read_json(path, fix)
+        if not isinstance(params, dict) or params.get("version") != LEXICAL_VERSION:
+            found = params.get("version") if isinstance(params, dict) else None
             raise IndexCorruptError(
-                f"BM25 index in '{folder}' cannot be read ({exc}); rebuild it: csto-qa index --rebuild"
-            ) from exc
-        if params.get("version") != LEXICAL_VERSION:
-            raise IndexCorruptError(
-                f"'{path}' has BM25 format version {params.get('version')!r}, this csto-qa reads "
-                f"{LEXICAL_VERSION}; rebuild it: csto-qa index --rebuild"
+                f"'{path}' has BM25 format version {found!r}, this csto-qa reads {LEXICAL_VERSION}; {fix}"
             )
-        n_docs, vocab = int(params["n_docs"]), params["vocab"]
+        vocab, n_docs = params.get("vocab"), params.get("n_docs")
+        numbers = [params.get(key) for key in ("k1", "b", "epsilon")]
         if (
-            indptr.shape != (len(vocab) + 1,)
-            or indices.shape != data.shape
-            or (data.size and (int(indices.max()) >= n_docs or int(indptr[-1]) != data.size))
+            not isinstance(vocab, dict)
+            or not all(isinstance(t, str) and type(i) is int for t, i in vocab.items())
+            or sorted(vocab.values()) != list(range(len(vocab)))
         ):
-            raise IndexCorruptError(
-                f"BM25 arrays in '{folder}' do not match their parameters; "
-                "rebuild it: csto-qa index --rebuild"
+            raise IndexCorruptError(f"'{path}' has a damaged vocabulary (not terms mapped to 0..n-1); {fix}")
+        if (
+            type(n_docs) is not int
+            or n_docs < 0
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in numbers
             )
+        ):
+            raise IndexCorruptError(f"'{path}' has damaged parameters (n_docs, k1, b, epsilon); {fix}")
+        data = load_npy(folder / ARRAY_FILES[0], fix, kind="f", ndim=1)
+        indices = load_npy(folder / ARRAY_FILES[1], fix, kind="iu", ndim=1)
+        indptr = load_npy(folder / ARRAY_FILES[2], fix, kind="iu", ndim=1)
+        data_file, indices_file, indptr_file = (f"'{folder / name}'" for name in ARRAY_FILES)
+        problem = ""
+        if indptr.shape != (len(vocab) + 1,):
+            problem = f"{indptr_file} has {indptr.size} column pointers for {len(vocab)} terms"
+        elif indices.shape != data.shape:
+            problem = f"{indices_file} has {indices.size} row ids for the {data.size} weights of {data_file}"
+        elif int(indptr[0]) != 0 or int(indptr[-1]) != data.size or (np.diff(indptr) < 0).any():
+            problem = f"{indptr_file} does not run from 0 up to the {data.size} weights"
+        elif data.size and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
+            problem = f"{indices_file} has row ids outside 0..{n_docs - 1}"
+        if problem:
+            raise IndexCorruptError(f"the BM25 index is damaged: {problem}; {fix}")
         arrays = (data, indices, indptr)
-        return cls(arrays, vocab, params["k1"], params["b"], params["epsilon"], n_docs=n_docs)
+        k1, b, epsilon = (float(v) for v in numbers)
+        return cls(arrays, vocab, k1, b, epsilon, n_docs=n_docs)
 
 
 def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Index persistence: a folder of plain data with a manifest, written atomically under a lock.
+"""Index files: a folder of plain data with a manifest, each file checked when it is read.
 
 Layout of ``index/``::
 
-    manifest.json          format version, model + weights hash, corpus file hashes, parameters
+    .csto-qa-index         ownership marker (see folders.py): only such folders are replaced
+    manifest.json          format version, model + weights hash, corpus file hashes, parameters,
+                           and the size and SHA-256 of every other file of the folder
     documents.jsonl        one Document per line (the text the offsets refer to)
     sentences.jsonl        one Sentence per line
     chunks.jsonl           one Chunk per line
@@ -10,47 +12,50 @@ Layout of ``index/``::
     dense.faiss            passage embeddings (see dense.py)
     sentence_vectors.npy   sentence embeddings, used to pick the sentence to highlight
 
-Nothing here is pickled and loading never executes code. A build writes into a temporary
-folder beside ``index/`` and swaps it in with two renames, so a build that dies leaves
-the previous index whole; a lock file beside the folder keeps two builds apart.
+Loading is closed: every file must match the size and SHA-256 the manifest recorded at
+build time (so swapped, truncated or edited files, even a consistent edit of a
+document's text, are caught before they are parsed), and is then checked for type,
+dtype, shape, value range and finiteness by its reader. Hashing runs at ~1.6 GB/s here
+(hashlib SHA-256, 2 cores): 0.01 s for the bundled corpus' index, ~6 s for the ~9 GB of a
+million-passage index; files over ``HASH_MAX_BYTES`` (0.3 s each) are checked by size and
+structure only. Any failure is an ``IndexCorruptError`` naming the file, which the engine
+repairs by rebuilding. Nothing is pickled and loading never executes code. Where the
+folder may live, who owns it, the lock and the atomic swap are in folders.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
+import hashlib
 import json
 import os
-import shutil
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from csto_qa.errors import CstoQaError, IndexCorruptError, IndexLockedError
+from csto_qa.dense import FAISS_FILE
+from csto_qa.errors import IndexCorruptError
+from csto_qa.folders import MANIFEST, OWNER_MARKER, recover_interrupted_swap, write_marker
+from csto_qa.lexical import ARRAY_FILES, PARAMS_FILE
+from csto_qa.plainfiles import load_npy, read_json
+from csto_qa.plainfiles import read_jsonl as _read_jsonl
 from csto_qa.records import Chunk, Document, Sentence
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
+if typing.TYPE_CHECKING:
+    from csto_qa.dense import DenseIndex
+    from csto_qa.lexical import BM25Index
+
+FORMAT_VERSION = 2  # 2: ownership marker and per-file SHA-256 in the manifest
 DOCUMENTS = "documents.jsonl"
 SENTENCES = "sentences.jsonl"
 CHUNKS = "chunks.jsonl"
 SENTENCE_VECTORS = "sentence_vectors.npy"
-INDEX_FILES = (
-    MANIFEST,
-    DOCUMENTS,
-    SENTENCES,
-    CHUNKS,
-    SENTENCE_VECTORS,
-    "dense.faiss",
-    "bm25_params.json",
-    "bm25_data.npy",
-    "bm25_indices.npy",
-    "bm25_indptr.npy",
-)
+DATA_FILES = (DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS, FAISS_FILE, PARAMS_FILE, *ARRAY_FILES)
+INDEX_FILES = (OWNER_MARKER, MANIFEST, *DATA_FILES)
+HASH_MAX_BYTES = 512 << 20
 FIX = "rebuild it: csto-qa index --rebuild"
 
 
@@ -62,37 +67,15 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSON Lines file; any unreadable line is an error naming file and line."""
-    if not path.is_file():
-        raise IndexCorruptError(f"index file '{path}' is missing; {FIX}")
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise IndexCorruptError(
-                        f"index file '{path}' line {number} is not valid JSON ({exc.msg}); {FIX}"
-                    ) from exc
-                if not isinstance(row, dict):
-                    raise IndexCorruptError(f"index file '{path}' line {number} is not an object; {FIX}")
-                rows.append(row)
-    except UnicodeDecodeError as exc:
-        raise IndexCorruptError(f"index file '{path}' is not UTF-8; {FIX}") from exc
-    return rows
+    """Rows of a JSON Lines file of the index; any unreadable line names file and line."""
+    return _read_jsonl(path, FIX)
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
     path = index_dir / MANIFEST
     if not path.is_file():
         raise IndexCorruptError(f"'{path}' is missing; build the index: csto-qa index")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"'{path}' cannot be read ({exc}); {FIX}") from exc
+    manifest = read_json(path, FIX)
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexCorruptError(
@@ -111,18 +94,57 @@ class StoredIndex:
     sentences: list[Sentence]
     chunks: list[Chunk]
     sentence_vectors: np.ndarray
-    bm25: Any  # lexical.BM25Index
-    dense: Any  # dense.DenseIndex
+    bm25: BM25Index
+    dense: DenseIndex
     warnings: list[str] = field(default_factory=list)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a JSON value has the type a record field declares (str, int, lists, unions)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return False
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args, strict=True))
+        inner = args[0] if args else Any
+        return all(_matches(v, inner) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(v, args[1] if args else Any) for v in value.values())
+    return True  # a type this checker does not know: the record's own constructor decides
 
 
 def _records(path: Path, cls: Any) -> list[Any]:
     """Records of one JSON Lines file; a row with missing or mistyped fields names the file."""
-    rows = read_jsonl(path)
-    try:
-        return [cls.from_dict(row) for row in rows]
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise IndexCorruptError(f"'{path}' has malformed records ({exc}); {FIX}") from exc
+    hints = typing.get_type_hints(cls)
+    declared = {f.name for f in fields(cls)}
+    records = []
+    for number, row in enumerate(read_jsonl(path), start=1):
+        for name, value in row.items():
+            if name in declared and not _matches(value, hints[name]):
+                raise IndexCorruptError(
+                    f"'{path}' record {number}: field '{name}' is {type(value).__name__}, "
+                    f"not {hints[name]}; {FIX}"
+                )
+        try:
+            records.append(cls.from_dict(row))
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise IndexCorruptError(f"'{path}' record {number} is malformed ({exc}); {FIX}") from exc
+    return records
 
 
 def _is_span(start: Any, end: Any, size: int) -> bool:
@@ -149,6 +171,7 @@ def _check_records(
             or not _is_span(chunk.start, chunk.end, len(doc.text))
             or doc.text[chunk.start : chunk.end] != chunk.text
             or not _is_span(first, last, len(sentences))
+            or any(sentences[i].doc_id != chunk.doc_id for i in range(first or 0, last or 0))
         ):
             raise IndexCorruptError(
                 f"chunk {chunk.chunk_id!r} (line {position + 1} of '{index_dir / CHUNKS}') does not match "
@@ -156,34 +179,41 @@ def _check_records(
             )
 
 
-def _load_bm25(index_dir: Path) -> Any:
-    """The BM25 index; when it cannot be loaded, the error names the file that is damaged."""
-    from csto_qa.lexical import ARRAY_FILES, PARAMS_FILE, BM25Index
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
-    try:
-        return BM25Index.load(index_dir)
-    except (IndexCorruptError, KeyError, TypeError, ValueError, AttributeError, EOFError) as exc:
-        root = exc.__cause__ or exc  # lexical.py wraps the reader's error: show that one
-        if isinstance(root, IndexCorruptError):
-            reason = str(root).split("; rebuild")[0]
-        else:
-            reason = f"{type(root).__name__}: {root}"
-        culprit = f"'{index_dir / PARAMS_FILE}' and its arrays"
-        try:
-            params = json.loads((index_dir / PARAMS_FILE).read_text(encoding="utf-8"))
-            usable = isinstance(params, dict) and {"n_docs", "vocab", "k1", "b", "epsilon"} <= set(params)
-        except (OSError, ValueError):
-            usable = False
-        if not usable:
-            culprit = f"'{index_dir / PARAMS_FILE}'"
-        else:
-            for name in ARRAY_FILES:
-                try:
-                    np.load(index_dir / name, allow_pickle=False)
-                except (OSError, ValueError, EOFError):
-                    culprit = f"'{index_dir / name}'"
-                    break
-        raise IndexCorruptError(f"{culprit} cannot be used ({reason}); {FIX}") from exc
+
+def _check_files(index_dir: Path, manifest: dict[str, Any]) -> None:
+    """Each data file exists with the size and SHA-256 recorded when it was written."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict):
+        raise IndexCorruptError(f"'{index_dir / MANIFEST}' does not list the index files; {FIX}")
+    for name in DATA_FILES:
+        path = index_dir / name
+        entry = recorded.get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int):
+            raise IndexCorruptError(f"'{index_dir / MANIFEST}' has no size and hash for '{name}'; {FIX}")
+        if not path.is_file() or path.is_symlink():
+            raise IndexCorruptError(f"index file '{path}' is missing; {FIX}")
+        size = path.stat().st_size
+        if size != entry["bytes"]:
+            raise IndexCorruptError(
+                f"index file '{path}' is {size:,} bytes but was written with {entry['bytes']:,}; {FIX}"
+            )
+        if size <= HASH_MAX_BYTES and file_digest(path) != entry.get("sha256"):
+            raise IndexCorruptError(
+                f"index file '{path}' changed since it was written (SHA-256 differs); {FIX}"
+            )
+
+
+def _load_bm25(index_dir: Path) -> BM25Index:
+    from csto_qa.lexical import BM25Index
+
+    return BM25Index.load(index_dir)
 
 
 def load_index(index_dir: Path) -> StoredIndex:
@@ -192,9 +222,7 @@ def load_index(index_dir: Path) -> StoredIndex:
 
     recover_interrupted_swap(index_dir)
     manifest = read_manifest(index_dir)
-    for name in INDEX_FILES:
-        if not (index_dir / name).is_file():
-            raise IndexCorruptError(f"index file '{index_dir / name}' is missing; {FIX}")
+    _check_files(index_dir, manifest)
     documents = _records(index_dir / DOCUMENTS, Document)
     sentences = _records(index_dir / SENTENCES, Sentence)
     chunks = _records(index_dir / CHUNKS, Chunk)
@@ -209,30 +237,20 @@ def load_index(index_dir: Path) -> StoredIndex:
                 f"{counts.get(name)}; {FIX}"
             )
     docs = {d.doc_id: d for d in documents}
-    if len(docs) != len(documents) or not all(isinstance(d.text, str) for d in documents):
-        raise IndexCorruptError(f"'{index_dir / DOCUMENTS}' has repeated or malformed documents; {FIX}")
+    if len(docs) != len(documents):
+        raise IndexCorruptError(f"'{index_dir / DOCUMENTS}' lists a document id twice; {FIX}")
     _check_records(index_dir, docs, sentences, chunks)
-    try:
-        sentence_vectors = np.load(index_dir / SENTENCE_VECTORS, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise IndexCorruptError(f"'{index_dir / SENTENCE_VECTORS}' cannot be read ({exc}); {FIX}") from exc
+    sentence_vectors = load_npy(index_dir / SENTENCE_VECTORS, FIX, kind="f", ndim=2)
     bm25 = _load_bm25(index_dir)
     dense = DenseIndex.load(index_dir)
     if dense.size != len(chunks) or bm25.n_docs != len(chunks):
         raise IndexCorruptError(
             f"'{index_dir}' has {len(chunks)} chunks but {dense.size} embeddings in "
-            f"'{index_dir / 'dense.faiss'}' and {bm25.n_docs} BM25 rows; {FIX}"
+            f"'{index_dir / FAISS_FILE}' and {bm25.n_docs} BM25 rows; {FIX}"
         )
-    if sorted(bm25.vocab.values()) != list(range(len(bm25.vocab))):
-        raise IndexCorruptError(f"'{index_dir / 'bm25_params.json'}' has a damaged vocabulary; {FIX}")
     model = manifest.get("model")
     dim = model.get("dim") if isinstance(model, dict) else None
-    if (
-        sentence_vectors.ndim != 2
-        or sentence_vectors.dtype.kind != "f"
-        or sentence_vectors.shape != (len(sentences), dense.dim)
-        or (dim is not None and dim != dense.dim)
-    ):
+    if sentence_vectors.shape != (len(sentences), dense.dim) or (dim is not None and dim != dense.dim):
         raise IndexCorruptError(
             f"'{index_dir / SENTENCE_VECTORS}' holds a {sentence_vectors.dtype} array of shape "
             f"{sentence_vectors.shape} for {len(sentences)} sentences and {dense.dim}-d embeddings "
@@ -242,121 +260,24 @@ def load_index(index_dir: Path) -> StoredIndex:
 
 
 def save_index(folder: Path, stored: StoredIndex) -> None:
-    """Write every file of ``stored`` into ``folder`` (the caller swaps it in)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write every file of ``stored`` into ``folder`` (the caller swaps it in).
+
+    The manifest goes last and records each file's size and SHA-256: a folder without
+    one is never taken for an index, and a file that changes afterwards is detected.
+    """
+    write_marker(folder)
     write_jsonl(folder / DOCUMENTS, [d.to_dict() for d in stored.documents.values()])
     write_jsonl(folder / SENTENCES, [s.to_dict() for s in stored.sentences])
     write_jsonl(folder / CHUNKS, [c.to_dict() for c in stored.chunks])
     np.save(folder / SENTENCE_VECTORS, stored.sentence_vectors, allow_pickle=False)
     stored.bm25.save(folder)
     stored.dense.save(folder)
-    # The manifest goes last: a folder without one is never taken for an index.
+    stored.manifest["files"] = {
+        name: {"bytes": (folder / name).stat().st_size, "sha256": file_digest(folder / name)}
+        for name in DATA_FILES
+    }
     manifest = json.dumps(stored.manifest, indent=2, ensure_ascii=False)
-    (folder / MANIFEST).write_text(manifest, encoding="utf-8")
-
-
-def _siblings(index_dir: Path, kind: str) -> list[Path]:
-    return sorted(index_dir.parent.glob(f".{index_dir.name}.{kind}-*"))
-
-
-def recover_interrupted_swap(index_dir: Path, settle_seconds: float = 5.0) -> None:
-    """Put the previous index back if a build died between its two renames.
-
-    A build that is alive and between its renames holds the lock and is microseconds
-    from finishing: wait for it instead of racing it for the folder name.
-    """
-    if index_dir.exists() or not _siblings(index_dir, "old"):
-        return
-    if _lock_is_held(index_dir):
-        deadline = time.monotonic() + settle_seconds
-        while not index_dir.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return
-    for old in reversed(_siblings(index_dir, "old")):
-        if (old / MANIFEST).is_file():
-            with contextlib.suppress(OSError):
-                os.rename(old, index_dir)
-                return
-
-
-def swap_in(new_dir: Path, index_dir: Path) -> None:
-    """Replace ``index_dir`` by ``new_dir``; at every instant one whole index exists on disk."""
-    old = index_dir.parent / f".{index_dir.name}.old-{os.getpid()}-{time.time_ns()}"
-    if index_dir.exists():
-        os.rename(index_dir, old)
-    try:
-        os.rename(new_dir, index_dir)
-    except BaseException:
-        if old.exists() and not index_dir.exists():
-            os.rename(old, index_dir)  # put the previous index back at once
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def temp_dir_for(index_dir: Path) -> Path:
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    return index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}-{time.time_ns()}"
-
-
-def clean_leftovers(index_dir: Path) -> None:
-    """Remove folders of builds that died (called while holding the lock)."""
-    for leftover in _siblings(index_dir, "tmp"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    if index_dir.exists():
-        for leftover in _siblings(index_dir, "old"):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def lock_path_for(index_dir: Path) -> Path:
-    return index_dir.parent / f".{index_dir.name}.lock"
-
-
-def _lock_is_held(index_dir: Path) -> bool:
-    """True when another open lock file (a live build) holds the build lock right now."""
-    path = lock_path_for(index_dir)
-    if not path.exists():
-        return False
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
-@contextlib.contextmanager
-def build_lock(
-    index_dir: Path, wait_seconds: float = 600.0, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """Hold the build lock of ``index_dir``; wait for another build up to ``wait_seconds``."""
-    lock_path = lock_path_for(index_dir)
-    try:
-        index_dir.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock_path.open("a+")
-    except OSError as exc:
-        raise CstoQaError(
-            f"cannot write the index at '{index_dir}' ({exc.strerror or exc}); "
-            "choose a writable folder with --index-dir or $CSTO_QA_INDEX"
-        ) from exc
-    with handle:
-        deadline = time.monotonic() + wait_seconds
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLockedError(
-                        f"another csto-qa process is building '{index_dir}' (lock '{lock_path}'); "
-                        "wait for it to finish and run the command again"
-                    ) from None
-                if on_wait and not told:
-                    on_wait(f"another build of '{index_dir}' is running; waiting for it to finish")
-                    told = True
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with (folder / MANIFEST).open("w", encoding="utf-8") as handle:
+        handle.write(manifest)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -21,8 +21,9 @@ import pytest
 
 from csto_qa.engine import Engine
 from csto_qa.errors import CstoQaError, IndexCorruptError, IndexLockedError
+from csto_qa.folders import build_lock, recover_interrupted_swap
 from csto_qa.indexing import build, quiet
-from csto_qa.storage import INDEX_FILES, build_lock, load_index, recover_interrupted_swap
+from csto_qa.storage import INDEX_FILES, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
@@ -163,7 +164,7 @@ DAMAGE = {  # case: (file damaged, how, file the error must name when it is anot
     "chunks-out-of-range": ("chunks.jsonl", row(1, end=10**9), None),
     "chunks-bad-sentences": ("chunks.jsonl", row(1, sentences=[5, 10**6]), None),
     "chunks-text-edited": ("chunks.jsonl", row(1, text="The CSTO ended in 2020."), None),
-    "documents-text-edited": ("documents.jsonl", row(0, text="short"), "sentences.jsonl"),
+    "documents-text-edited": ("documents.jsonl", row(0, text="short"), None),
     "manifest-future-version": ("manifest.json", data(lambda m: m.update(format_version=99)), None),
     "manifest-not-json": ("manifest.json", raw(b"{"), None),
     "manifest-counts-wrong": ("manifest.json", data(lambda m: m["counts"].update(chunks=1)), None),
@@ -185,9 +186,10 @@ DAMAGE = {  # case: (file damaged, how, file the error must name when it is anot
     "bm25-arrays-swapped": (
         "bm25_indptr.npy",
         lambda p: shutil.copy(p.parent / "bm25_indices.npy", p),
-        "bm25_params.json",
+        None,
     ),
-    **{f"missing-{name}": (name, Path.unlink, None) for name in INDEX_FILES},
+    # The ownership marker is not needed to load an index (only to replace the folder).
+    **{f"missing-{name}": (name, Path.unlink, None) for name in INDEX_FILES if name != ".csto-qa-index"},
 }
 
 

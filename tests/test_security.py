@@ -112,6 +112,8 @@ def check_plain_data(index: Path) -> None:
             )
         elif path.suffix == ".npy":
             assert np.load(path, allow_pickle=False).dtype.kind in "fiu"
+        elif path.name == ".csto-qa-index":  # the ownership marker: a JSON note, no code
+            assert json.loads(path.read_text(encoding="utf-8"))["kind"] == "csto-qa index"
         else:
             assert path.name == "dense.faiss" and path.read_bytes()[:4] in (b"IxFI", b"IHNf")
 
