@@ -112,9 +112,13 @@ def format_answer(answer: Answer, width: int = 100) -> str:
 
 def run_ask(args: argparse.Namespace) -> int:
     from csto_qa.config import check_request
+    from csto_qa.live import LiveEngine
 
     check_request(args.k, args.mode, 50)
-    engine = open_engine(args)
+    # A one-shot command: a long rebuild is left to ``csto-qa index``, with a note (live.py).
+    engine = LiveEngine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
+    if engine.notice:
+        print(f"csto-qa: note: {engine.notice}", file=sys.stderr, flush=True)
     if args.question is None and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # one stray non-UTF-8 byte must not end the run
     questions = [args.question] if args.question is not None else (line.rstrip("\n") for line in sys.stdin)
