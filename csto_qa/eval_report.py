@@ -59,10 +59,57 @@ def _mode_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+ANSWER_COLUMNS = (
+    ("recall@1", "R@1"),
+    ("lead_accuracy", "lead"),
+    ("phrase_accuracy", "phrase"),
+    ("answerable_declined", "wrongly declined"),
+    ("off_topic_declined", "off-topic declined"),
+    ("on_topic_declined", "on-topic declined"),
+    ("unanswerable_declined", "all unans. declined"),
+)
+
+
+def _answer_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Per mode, what a user reads: R@1, lead sentence and phrase right, declined shares."""
+    header = ["mode", *(h for _, h in ANSWER_COLUMNS), "precision / coverage"]
+    rows = []
+    for mode, s in report.summaries.items():
+        cells = [_pct(s.metrics.get(key)) for key, _ in ANSWER_COLUMNS]
+        point = s.operating_point or {}
+        cells.append(f"{_pct(point.get('precision'))} / {_pct(point.get('coverage'))}")
+        rows.append([mode, *cells])
+    return header, rows
+
+
+def _follow_up_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Second turns of conversations: retrieval with the engine's history, alone, joined."""
+    depth = report.depth
+    header = ["mode", "n"]
+    for name in ("engine", "alone", "joined"):
+        header += [f"{name} R@1", f"{name} R@5", f"{name} MRR"]
+    header.append("engine ≥ best")
+    rows = []
+    for mode, s in report.summaries.items():
+        f = s.follow_up
+        if not f:
+            continue
+        cells = [mode, str(int(f["n"]))]
+        for name in ("engine", "alone", "joined"):
+            cells += [
+                _pct(f[f"{name}_recall@1"]),
+                _pct(f[f"{name}_recall@5"]),
+                f"{f[f'{name}_mrr@{depth}']:.3f}",
+            ]
+        cells.append(_pct(f["engine_at_least_best"]))
+        rows.append(cells)
+    return header, rows
+
+
 def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
-    """Per category: R@5 (or declined share for unanswerable questions) of every mode."""
+    """Per category and mode: R@5 / lead-sentence accuracy (declined share for unanswerable)."""
     cut = min(5, report.k)
-    header = ["category", "n", *(f"{m} R@{cut}" for m in report.modes)]
+    header = ["category", "n", *(f"{m} R@{cut} / lead" for m in report.modes)]
     rows = []
     for cat in report.categories:
         first = report.summaries[report.modes[0]].categories[cat]
@@ -70,10 +117,22 @@ def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
         for mode in report.modes:
             fig = report.summaries[mode].categories[cat]
             if f"recall@{cut}" in fig:
-                cells.append(_pct(fig[f"recall@{cut}"]))
+                cells.append(f"{_pct(fig[f'recall@{cut}'])} / {_pct(fig.get('lead_accuracy'))}")
             else:
                 cells.append(f"{_pct(fig.get('unanswerable_declined'))} declined")
         rows.append([cat, str(int(first["n"])), *cells])
+    return header, rows
+
+
+def _declined_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Unanswerable questions by scope: how many and the share each mode declines."""
+    header = ["unanswerable", "n", *(f"{m} declined" for m in report.modes)]
+    rows = []
+    first = report.summaries[report.modes[0]].metrics
+    for scope, label in (("off_topic", "off-topic"), ("on_topic", "on-topic")):
+        if f"n_{scope}" in first:
+            cells = [_pct(report.summaries[m].metrics.get(f"{scope}_declined")) for m in report.modes]
+            rows.append([label, str(int(first[f"n_{scope}"])), *cells])
     return header, rows
 
 
@@ -116,8 +175,18 @@ def render_table(report: EvalReport) -> str:
         "",
         _text_table(*_mode_rows(report)),
         "",
+        "answer level in %: lead sentence / answer phrase right, declined by the engine's own rule",
+        _text_table(*_answer_rows(report)),
+        "",
         _text_table(*_category_rows(report)),
     ]
+    follow = _follow_up_rows(report)
+    if follow[1]:
+        parts += [
+            "",
+            "follow-ups (second turn): with the engine's history, alone, previous joined",
+            _text_table(*follow),
+        ]
     for mode, s in report.summaries.items():
         if s.misses:
             ids = " ".join(m["id"] for m in s.misses)
@@ -146,7 +215,7 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     """The full Markdown report: tables, abstention sweep, and every miss with its top passage."""
     cut = min(5, report.k)
     lines = [
-        "# csto-qa retrieval evaluation",
+        "# csto-qa retrieval and answer evaluation",
         "",
         f"Questions: `{Path(report.questions_file).name or '(in memory)'}`, {report.n_questions} "
         f"({report.n_answerable} answerable, {report.n_unanswerable} unanswerable); k = {report.k}.",
@@ -162,10 +231,48 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     ]
     if plot_name:
         lines += [f"![recall@k by mode and recall@{cut} by category]({plot_name})", ""]
-    lines += ["## By mode", "", readme_table(report), "", f"## Recall@{cut} by category (%)", ""]
+    lines += ["## By mode", "", readme_table(report), ""]
+    lines += [
+        "## Answer level (%)",
+        "",
+        "*R@1*: the first passage holds an answer string. *lead*: the highlighted sentence of the "
+        "first passage holds one (what the reply shows in bold). *phrase*: the marked answer phrase "
+        "holds one, or is a run of an answer string's words covering at least half of them (no "
+        "phrase marked counts as wrong). *wrongly declined*: answerable questions the engine "
+        "declines; *off-/on-topic declined*: unanswerable questions it declines, by scope. "
+        "*precision / coverage*: of the questions the engine answers, the share whose lead sentence "
+        "is right (an answered unanswerable question is wrong), and the share of answerable "
+        "questions it answers. Lead and phrase are judged on the list the engine would show, "
+        "also when it declines.",
+        "",
+        _md_table(*_answer_rows(report)),
+        "",
+    ]
+    declined = _declined_rows(report)
+    if declined[1]:
+        lines += [_md_table(*declined), ""]
+    follow = _follow_up_rows(report)
+    if follow[1]:
+        lines += [
+            "## Follow-ups: second turn of a conversation (%)",
+            "",
+            "*engine*: asked with the earlier question as history, as the app asks it; *alone*: the "
+            "second question by itself; *joined*: the earlier question and this one as one query. "
+            "*engine ≥ best*: share of conversations where the engine's reciprocal rank is at least "
+            "the better of the other two.",
+            "",
+            _md_table(*follow),
+            "",
+        ]
+    lines += [f"## Recall@{cut} / lead-sentence accuracy by category (%)", ""]
     lines += [_md_table(*_category_rows(report)), ""]
     lines += ["## Abstention by threshold on answer confidence", ""]
     header = ["threshold", *(f"{m}: unans. / ans. declined %" for m in report.modes)]
+    lines += [
+        "Declined shares if the engine declined exactly when answer confidence < threshold "
+        "(a what-if on `Answer.confidence`; the engine's own rule decides the figures above).",
+        "",
+    ]
     rows = []
     for i, point in enumerate(report.summaries[report.modes[0]].abstention):
         cells = []
@@ -200,16 +307,18 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
 
 
 def plot_report(report: EvalReport, path: Path) -> Path:
-    """Recall@k curves by mode, recall@5 per category, and the abstention trade-off."""
+    """Recall@k curves by mode, recall@5 per category, the abstention trade-off and the
+    precision / coverage curve of the decline rule."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cut = min(5, report.k)
-    fig, (ax1, ax2, ax3) = plt.subplots(
-        1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [1, 1.6, 1]}, constrained_layout=True
+    fig, axes = plt.subplots(
+        2, 2, figsize=(15, 10), gridspec_kw={"width_ratios": [1, 1.4]}, constrained_layout=True
     )
+    (ax1, ax2), (ax3, ax4) = axes
     ks = list(range(1, report.k + 1))
     for mode, s in report.summaries.items():
         color = MODE_COLORS.get(mode)
@@ -258,9 +367,10 @@ def plot_report(report: EvalReport, path: Path) -> Path:
     ax2.legend(loc="upper center", fontsize=9, ncols=len(report.modes), frameon=False)
 
     _plot_abstention(ax3, report)
+    _plot_precision_coverage(ax4, report)
     fig.suptitle(
-        f"csto-qa retrieval evaluation: {report.n_answerable} answerable + "
-        f"{report.n_unanswerable} unanswerable questions — {_settings_line(report)}",
+        f"csto-qa evaluation: {report.n_answerable} answerable + "
+        f"{report.n_unanswerable} unanswerable questions\n{_settings_line(report)}",
         fontsize=10,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,6 +416,43 @@ def _plot_abstention(ax: Any, report: EvalReport) -> None:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left")
+
+
+def _plot_precision_coverage(ax: Any, report: EvalReport) -> None:
+    """Per mode: precision of the lead sentence against coverage as the confidence threshold
+    moves, with the engine's own decisions marked as a point."""
+    for mode, s in report.summaries.items():
+        points = [p for p in s.precision_coverage if p.get("precision") is not None]
+        if not points:
+            continue
+        color = MODE_COLORS.get(mode)
+        lead = s.metrics.get("lead_accuracy")
+        ax.plot(
+            [100 * float(p["coverage"] or 0.0) for p in points],
+            [100 * float(p["precision"] or 0.0) for p in points],
+            color=color,
+            lw=2,
+            label=f"{MODE_LABELS.get(mode, mode)} (lead {_pct(lead)}%)",
+        )
+        op = s.operating_point or {}
+        if op.get("precision") is not None and op.get("coverage") is not None:
+            ax.plot(
+                [100 * float(op["coverage"] or 0.0)],
+                [100 * float(op["precision"] or 0.0)],
+                marker="o",
+                ms=8,
+                color=color,
+                mec="black",
+            )
+    ax.set(
+        xlabel="coverage: answerable questions answered (%)",
+        ylabel="precision: answered with the right lead sentence (%)",
+        title="Decline rule: precision / coverage on answer confidence (dot: engine's decisions)",
+        xlim=(0, 102),
+        ylim=(0, 102),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
 
 
 def _json_text(data: dict[str, Any]) -> str:
