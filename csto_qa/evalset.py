@@ -59,12 +59,12 @@ MIN_CATEGORY_COUNTS: dict[str, int] = {
     "people_countries": 12,
     "analyst_page": 8,
     "kids_page": 8,
-    "follow_up": 0,
-    "unanswerable": 12,
+    "follow_up": 20,
+    "unanswerable": 50,
 }
 """Minimum number of questions per category in the shipped set."""
 
-MIN_ON_TOPIC_UNANSWERABLE = 0
+MIN_ON_TOPIC_UNANSWERABLE = 40
 """Minimum number of on-topic unanswerable questions (each with a probe) in the shipped set."""
 
 MAX_LINE_CHARS = 20_000  # a question line is a few hundred characters

@@ -85,6 +85,16 @@ def test_real_set_category_minimums(questions: list[EvalQuestion]) -> None:
         assert counts[category] >= minimum, (category, counts[category])
 
 
+def test_real_set_unanswerable_scopes_and_follow_ups(questions: list[EvalQuestion]) -> None:
+    unanswerable = [q for q in questions if not q.answerable]
+    assert all(q.scope in evalset.SCOPES for q in unanswerable)  # every one is labelled
+    on_topic = [q for q in unanswerable if q.scope == "on_topic"]
+    assert len(on_topic) >= evalset.MIN_ON_TOPIC_UNANSWERABLE
+    assert all(q.probe for q in on_topic)  # absence from the corpus: test_real_set_matches_corpus
+    follow_ups = [q for q in questions if q.category == "follow_up"]
+    assert all(len(q.history) == 1 and q.answers for q in follow_ups)
+
+
 def test_real_set_docs_are_known(questions: list[EvalQuestion]) -> None:
     for q in questions:
         assert set(q.docs) <= DOC_IDS, q.id
