@@ -267,7 +267,9 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     lines += [f"## Recall@{cut} / lead-sentence accuracy by category (%)", ""]
     lines += [_md_table(*_category_rows(report)), ""]
     lines += ["## Abstention by threshold on answer confidence", ""]
-    header = ["threshold", *(f"{m}: unans. / ans. declined %" for m in report.modes)]
+    split = "on_topic_declined" in (report.summaries[report.modes[0]].abstention or [{}])[0]
+    shown = "unans. (off / on) / ans. declined %" if split else "unans. / ans. declined %"
+    header = ["threshold", *(f"{m}: {shown}" for m in report.modes)]
     lines += [
         "Declined shares if the engine declined exactly when answer confidence < threshold "
         "(a what-if on `Answer.confidence`; the engine's own rule decides the figures above).",
@@ -278,9 +280,14 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
         cells = []
         for mode in report.modes:
             p = report.summaries[mode].abstention[i]
-            cells.append(f"{_pct(p['unanswerable_declined'])} / {_pct(p['answerable_declined'])}")
+            unans = _pct(p["unanswerable_declined"])
+            if split:
+                unans += f" ({_pct(p.get('off_topic_declined'))} / {_pct(p.get('on_topic_declined'))})"
+            cells.append(f"{unans} / {_pct(p['answerable_declined'])}")
         rows.append([f"{point['threshold']:.2f}", *cells])
     lines += [_md_table(header, rows), ""]
+    lines += _precision_coverage_table(report)
+    lines += _answer_misses(report)
     for mode, s in report.summaries.items():
         lines += [f"## Missed at {cut} by {mode} ({len(s.misses)})", ""]
         if not s.misses:
@@ -304,6 +311,75 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _precision_coverage_table(report: EvalReport) -> list[str]:
+    """Coverage / precision / unanswerable declined at the thresholds of the abstention sweep."""
+    first = report.summaries[report.modes[0]]
+    wanted = [p["threshold"] for p in first.abstention]
+    header = ["threshold", *(f"{m}: coverage / precision / unans. declined %" for m in report.modes)]
+    rows = []
+    for t in wanted:
+        cells = []
+        for mode in report.modes:
+            point = next((p for p in report.summaries[mode].precision_coverage if p["threshold"] == t), None)
+            if point is None:
+                cells.append("–")
+                continue
+            figures = (point["coverage"], point["precision"], point["unanswerable_declined"])
+            cells.append(" / ".join(_pct(v) for v in figures))
+        rows.append([f"{t:.2f}", *cells])
+    if not rows or not first.precision_coverage:
+        return []
+    return [
+        "## Precision / coverage if answering only at confidence ≥ threshold",
+        "",
+        "*coverage*: answerable questions answered; *precision*: answered questions whose lead "
+        "sentence is right (an answered unanswerable question counts as wrong).",
+        "",
+        _md_table(header, rows),
+        "",
+    ]
+
+
+def _answer_misses(report: EvalReport) -> list[str]:
+    """For the first mode: answerable questions whose lead sentence is wrong, and unanswerable
+    questions the engine answered, each with the lead sentence it showed."""
+    mode = report.modes[0]
+    mine = [r for r in report.results if r.mode == mode]
+    wrong_lead = [r for r in mine if r.answerable and not r.lead_correct]
+    answered = [r for r in mine if not r.answerable and not r.abstained]
+    lines = [f"## Lead sentence wrong ({mode}, {len(wrong_lead)} of {sum(r.answerable for r in mine)})", ""]
+    if report.lead_unreachable:
+        lines += [
+            f"{len(report.lead_unreachable)} of them cannot be right with a one-sentence lead: every "
+            "answer string crosses a sentence boundary of the index: "
+            + ", ".join(report.lead_unreachable)
+            + ".",
+            "",
+        ]
+    lines += [
+        "| id | category | question | answers | R@1 | lead sentence shown |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in wrong_lead:
+        lead = _md_escape(_short((r.top or {}).get("highlight") or "", 160)) if r.top else "nothing"
+        lines.append(
+            f"| {r.id} | {r.category} | {_md_escape(r.question)} | {_md_escape(' / '.join(r.answers))} | "
+            f"{'yes' if r.flags[:1] == [True] else 'no'} | {lead} |"
+        )
+    lines += [
+        "",
+        f"## Unanswerable but answered ({mode}, {len(answered)} of {sum(not r.answerable for r in mine)})",
+        "",
+    ]
+    lines += ["| id | scope | question | confidence | lead sentence shown |", "|---|---|---|---:|---|"]
+    for r in answered:
+        lead = _md_escape(_short((r.top or {}).get("highlight") or "", 160)) if r.top else "nothing"
+        lines.append(
+            f"| {r.id} | {r.scope or '–'} | {_md_escape(r.question)} | {r.confidence:.2f} | {lead} |"
+        )
+    return [*lines, ""]
 
 
 def plot_report(report: EvalReport, path: Path) -> Path:

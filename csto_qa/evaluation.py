@@ -129,6 +129,9 @@ class EvalReport:
     summaries: dict[str, ModeSummary]
     results: list[QuestionResult]
     seconds: float
+    # Answerable questions none of whose answer strings fits inside one indexed sentence: a
+    # one-sentence lead can never be right for them (see :func:`lead_unreachable`).
+    lead_unreachable: list[str] = field(default_factory=list)
 
     @property
     def categories(self) -> list[str]:
@@ -149,7 +152,7 @@ class EvalReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalReport:
         """Read back ``results.json`` (e.g. to re-render the report without re-running)."""
-        fields = {name: data[name] for name in cls.__dataclass_fields__}
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         fields["summaries"] = {m: ModeSummary.from_dict(s) for m, s in data["summaries"].items()}
         fields["results"] = [QuestionResult.from_dict(r) for r in data["results"]]
         return cls(**fields)
@@ -332,6 +335,12 @@ def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
     conf_good = [r.confidence for r in answerable]
     conf_bad = [r.confidence for r in mine if not r.answerable]
     sweep = [abstention_rates(conf_good, conf_bad, t) for t in THRESHOLDS]
+    for scope in ("off_topic", "on_topic"):  # the same what-if, by scope of the unanswerable
+        group = [r.confidence for r in mine if not r.answerable and r.scope == scope]
+        if group:
+            for point in sweep:
+                rates = abstention_rates(conf_good, group, point["threshold"])
+                point[f"{scope}_declined"] = rates["unanswerable_declined"]
     cut = min(MISS_CUTOFF, k)
     misses = [
         {
@@ -404,6 +413,30 @@ def relevant_chunk_counts(engine: Engine, questions: Sequence[EvalQuestion]) -> 
     return counts
 
 
+def lead_unreachable(engine: Engine, questions: Sequence[EvalQuestion]) -> list[str]:
+    """Ids of answerable questions whose answer strings all cross a sentence boundary of the
+    index (e.g. an infobox label and its value on separate lines), so that no single
+    highlighted sentence can contain one. Empty when the index keeps no sentences."""
+    from csto_qa.evalset import normalize_whitespace
+
+    stored = engine.stored
+    sentences = getattr(stored, "sentences", None) or []
+    documents = getattr(stored, "documents", {}) or {}
+    texts = [
+        normalize_whitespace(documents[s.doc_id].text[s.start : s.end])
+        for s in sentences
+        if s.doc_id in documents
+    ]
+    if not texts:
+        return []
+    missing = []
+    for q in questions:
+        answers = [normalize_whitespace(a) for a in q.answers]
+        if q.answerable and not any(a and a in t for t in texts for a in answers):
+            missing.append(q.id)
+    return missing
+
+
 def evaluate(
     engine: Engine,
     questions: Sequence[EvalQuestion],
@@ -466,6 +499,7 @@ def evaluate(
         summaries={mode: summarize(results, mode, k) for mode in modes},
         results=results,
         seconds=round(time.perf_counter() - started, 2),
+        lead_unreachable=lead_unreachable(engine, questions),
     )
 
 

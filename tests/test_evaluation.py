@@ -336,3 +336,29 @@ def test_hybrid_beats_each_retriever_alone(shipped_report) -> None:
     for single in ("bm25", "dense"):
         assert m["hybrid"]["recall@5"] >= m[single]["recall@5"], single
         assert m["hybrid"]["mrr@10"] > m[single]["mrr@10"], single
+
+
+def test_lead_unreachable_names_answers_that_cross_sentences() -> None:
+    from csto_qa.evaluation import lead_unreachable
+    from csto_qa.records import Document, Sentence
+
+    text = "Official language\n|\nRussian |\nThe treaty was signed on 15 May 1992."
+    start = text.index("The")
+    engine = SimpleNamespace(
+        stored=SimpleNamespace(
+            documents={"d": Document("d", "D", text)},
+            sentences=[
+                Sentence("d", 0, 17),
+                Sentence("d", 18, 19),
+                Sentence("d", 20, 29),
+                Sentence("d", start, len(text)),
+            ],
+        )
+    )
+    questions = [
+        _q("x1", "language", ["Official language | Russian"], "kids_page"),  # spans three lines
+        _q("x2", "signed", ["15 May 1992"], "dates_numbers"),
+        _q("x3", "budget", [], "unanswerable"),
+    ]
+    assert lead_unreachable(engine, questions) == ["x1"]  # type: ignore[arg-type]
+    assert lead_unreachable(FakeEngine(RANKINGS), questions) == []  # type: ignore[arg-type]  # no sentences
