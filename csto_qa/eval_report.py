@@ -462,13 +462,19 @@ def _plot_abstention(ax: Any, report: EvalReport) -> None:
     good = [r.confidence for r in mine if r.answerable]
     bad = [r.confidence for r in mine if not r.answerable]
     grid = [round(0.1 + 0.005 * i, 3) for i in range(141)]  # 0.10 .. 0.80
-    if bad:
+    groups = [("unanswerable", bad, "-")]
+    for scope, style in (("off_topic", ":"), ("on_topic", "-.")):
+        scoped = [r.confidence for r in mine if not r.answerable and r.scope == scope]
+        if scoped:
+            groups.append((scope.replace("_", "-"), scoped, style))
+    for label, values, style in groups if bad else []:
         ax.plot(
             grid,
-            [100 * sum(c < t for c in bad) / len(bad) for t in grid],
+            [100 * sum(c < t for c in values) / len(values) for t in grid],
             color="#2a7f3f",
-            lw=2.2,
-            label=f"unanswerable declined (good, n={len(bad)})",
+            lw=2.2 if style == "-" else 1.6,
+            ls=style,
+            label=f"{label} declined (good, n={len(values)})",
         )
     if good:
         ax.plot(
@@ -491,7 +497,7 @@ def _plot_abstention(ax: Any, report: EvalReport) -> None:
         xlim=(grid[0], grid[-1]),
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="upper left")
 
 
 def _plot_precision_coverage(ax: Any, report: EvalReport) -> None:
