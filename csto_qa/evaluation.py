@@ -503,6 +503,38 @@ def evaluate(
     )
 
 
+def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["alpha=0.5", "fusion=rrf"]`` → ``{"alpha": 0.5, "fusion": "rrf"}`` for ``--set``.
+
+    Any :class:`~csto_qa.config.EngineSettings` field can be set, so a new engine knob is
+    measured without a new option here; the value is read as the field's default type.
+    """
+    from dataclasses import fields
+
+    from csto_qa.config import EngineSettings
+
+    defaults = {f.name: getattr(EngineSettings(), f.name) for f in fields(EngineSettings)}
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in defaults:
+            raise QueryError(
+                f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(defaults))}"
+            )
+        default = defaults[name]
+        try:
+            if isinstance(default, bool):
+                if text.strip().lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(text)
+                out[name] = text.strip().lower() in ("true", "1")
+            else:
+                out[name] = type(default)(text.strip()) if default is not None else text.strip()
+        except ValueError:
+            raise QueryError(f"--set {item!r}: {name} takes a {type(default).__name__}") from None
+    return out
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``csto-qa eval``."""
     from csto_qa.cli import add_engine_arguments
@@ -519,6 +551,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, help="override the dense weight of convex fusion")
     parser.add_argument("--rrf-k", type=int, help="override the RRF constant")
     parser.add_argument("--abstain-threshold", type=float, help="override the abstention threshold")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override any engine setting, e.g. --set weak_threshold=0.45 (repeatable)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_engine_arguments(parser)
 
@@ -544,6 +582,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    overrides.update(parse_settings(getattr(args, "set", None)))
     EngineSettings(**overrides)  # a bad value fails here, before the model loads
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -387,3 +387,27 @@ def test_answer_level_figures_on_the_real_set(shipped_report) -> None:
     assert hybrid.metrics["off_topic_declined"] >= HYBRID_OFF_TOPIC_DECLINED_FLOOR
     assert hybrid.metrics["answerable_declined"] <= HYBRID_WRONGLY_DECLINED_CEILING
     assert hybrid.follow_up["engine_recall@5"] >= HYBRID_FOLLOW_UP_RECALL_AT_5_FLOOR
+
+
+def test_set_option_reads_any_engine_setting_with_its_type() -> None:
+    from csto_qa.evaluation import parse_settings
+
+    assert parse_settings(["alpha=0.5", "fusion=rrf", "rrf-k=10"]) == {
+        "alpha": 0.5,
+        "fusion": "rrf",
+        "rrf_k": 10,
+    }
+    assert parse_settings(None) == {}
+    with pytest.raises(QueryError, match="expected NAME=VALUE"):
+        parse_settings(["colour=blue"])
+    with pytest.raises(QueryError, match="expected NAME=VALUE"):
+        parse_settings(["alpha"])
+    with pytest.raises(QueryError, match="rrf_k takes a int"):
+        parse_settings(["rrf_k=ten"])
+
+
+def test_cli_bad_set_is_one_line_before_the_model_loads(tmp_path: Path, capsys) -> None:
+    path = _write(tmp_path, [GOOD_LINE])
+    code = main(["eval", "--questions", str(path), "--set", "alpha=2", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "alpha=2.0 must be between 0 and 1" in err and "\n" not in err
