@@ -63,6 +63,8 @@ ANSWER_COLUMNS = (
     ("recall@1", "R@1"),
     ("lead_accuracy", "lead"),
     ("phrase_accuracy", "phrase"),
+    ("phrase_given", "phrase shown"),
+    ("phrase_precision", "phrase right when shown"),
     ("answerable_declined", "wrongly declined"),
     ("off_topic_declined", "off-topic declined"),
     ("on_topic_declined", "on-topic declined"),
@@ -237,8 +239,10 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
         "",
         "*R@1*: the first passage holds an answer string. *lead*: the highlighted sentence of the "
         "first passage holds one (what the reply shows in bold). *phrase*: the marked answer phrase "
-        "holds one, or is a run of an answer string's words covering at least half of them (no "
-        "phrase marked counts as wrong). *wrongly declined*: answerable questions the engine "
+        "holds one, or is a run of an answer string's words that adds a word the question lacks and "
+        "holds a number or capitalised word or half the string (no phrase marked counts as wrong); "
+        "*phrase shown*: share with a phrase marked; *phrase right when shown*: of those, the share "
+        "right. *wrongly declined*: answerable questions the engine "
         "declines; *off-/on-topic declined*: unanswerable questions it declines, by scope. "
         "*precision / coverage*: of the questions the engine answers, the share whose lead sentence "
         "is right (an answered unanswerable question is wrong), and the share of answerable "

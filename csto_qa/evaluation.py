@@ -237,7 +237,7 @@ def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) ->
         scope=q.scope,
         lead_correct=bool(q.answerable and top is not None and is_relevant(top.highlight, q.answers)),
         phrase=phrase,
-        phrase_correct=bool(q.answerable and phrase_matches(phrase, q.answers)),
+        phrase_correct=bool(q.answerable and phrase_matches(phrase, q.answers, q.question)),
         history=list(q.history),
         variants=variants,
     )
@@ -259,6 +259,9 @@ def _figures(results: list[QuestionResult], cutoffs: list[int], depth: int) -> d
         figures["lead_accuracy"] = mean(float(r.lead_correct) for r in answerable)
         figures["phrase_accuracy"] = mean(float(r.phrase_correct) for r in answerable)
         figures["phrase_given"] = mean(float(r.phrase is not None) for r in answerable)
+        marked = [r for r in answerable if r.phrase is not None]
+        if marked:  # of the phrases shown, how many are right
+            figures["phrase_precision"] = mean(float(r.phrase_correct) for r in marked)
         figures["answerable_declined"] = mean(float(r.abstained) for r in answerable)
     if unanswerable:
         figures["unanswerable_declined"] = mean(float(r.abstained) for r in unanswerable)

@@ -15,8 +15,9 @@ Answer-level judgements work on the reply a user reads rather than on the ranked
 * lead-sentence correct: the highlighted sentence of the first passage contains an answer
   string (:func:`is_relevant`, the same test as passage relevance);
 * answer phrase correct (:func:`phrase_matches`): the short phrase the answer marks
-  contains an answer string, or is a run of an answer string's words covering at least
-  half of them ("June 2012" for "In June 2012"; "2012" alone for "28 June 2012" is not);
+  contains an answer string, or is a run of an answer string's words that adds what the
+  question asks ("Nikol Pashinyan" inside "chaired by the Armenian Prime Minister Nikol
+  Pashinyan"; not "the session");
 * precision / coverage of a decline rule (:func:`precision_coverage`): answering only
   when confidence >= t, the share of answerable questions answered (coverage) and the
   share of answered questions whose lead sentence is right (precision; an answered
@@ -127,22 +128,34 @@ def abstention_rates(
     }
 
 
-def phrase_matches(phrase: str | None, answers: Iterable[str]) -> bool:
+def phrase_matches(phrase: str | None, answers: Iterable[str], question: str = "") -> bool:
     """True when the answer phrase contains an answer string, or is a contiguous run of an
-    answer string's words covering at least half of them (case-sensitive, like relevance).
+    answer string's words that tells the reader something: it holds a word the question
+    does not (stop words aside), and that run covers at least half of the answer string's
+    words or holds a number or a capitalised word. Case-sensitive, like relevance.
 
-    ``None`` or an empty phrase (the answer marked none) is never a match.
+    So for "Who chaired the session?" with the answer string "chaired by the Armenian Prime
+    Minister Nikol Pashinyan", "Nikol Pashinyan" is right, "the session" and "by the" are
+    not; for "28 June 2012", "June 2012" and "2012" are right. ``None`` or an empty phrase
+    (the answer marked none) is never a match.
     """
     if not phrase or not phrase.strip():
         return False
     answers = [a for a in answers if a.strip()]
     if is_relevant(phrase, answers):
         return True
+    from csto_qa.tokenizing import STOP_WORDS
+
+    asked = {w.casefold() for w in _bare_words(question)}
     mine = _bare_words(phrase)
+    new = [w for w in mine if w.casefold() not in asked and w.casefold() not in STOP_WORDS]
+    if not new:
+        return False
+    named = any(w[0].isdigit() or w[0].isupper() for w in new)
     for answer in answers:
         theirs = _bare_words(answer)
         n = len(mine)
-        if n == 0 or 2 * n < len(theirs):
+        if n > len(theirs) or not (named or 2 * n >= len(theirs)):
             continue
         if any(theirs[i : i + n] == mine for i in range(len(theirs) - n + 1)):
             return True

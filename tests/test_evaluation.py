@@ -177,6 +177,7 @@ def test_answer_level_figures_by_hand() -> None:
     # phrase: a1 and a4 right, a2 marked but wrong, a3 and f1 none marked → 2/5.
     assert m["phrase_accuracy"] == pytest.approx(2 / 5)
     assert m["phrase_given"] == pytest.approx(3 / 5)
+    assert m["phrase_precision"] == pytest.approx(2 / 3)  # of the 3 marked, 2 right
     assert m["answerable_declined"] == pytest.approx(1 / 5)  # a4
     assert m["unanswerable_declined"] == pytest.approx(2 / 3)  # u2, u3
     assert m["off_topic_declined"] == 1.0 and m["n_off_topic"] == 1

@@ -101,22 +101,32 @@ def test_abstention_rates_use_strict_less_than() -> None:
 
 
 @pytest.mark.parametrize(
-    ("phrase", "answers", "expected"),
+    ("phrase", "answers", "question", "expected"),
     [
-        ("28 June 2012", ["28 June 2012"], True),  # the answer string itself
-        ("on 28 June 2012,", ["28 June 2012"], True),  # contains it
-        ("June 2012", ["In June 2012"], True),  # 2 of its 3 words, in a row
-        ("2012", ["28 June 2012"], False),  # 1 of 3 words: too little
-        ("Moscow", ["Moscow, Russia"], True),  # 1 of 2 words, punctuation ignored
-        ("Russia Moscow", ["Moscow, Russia"], False),  # not a run of its words
-        ("moscow", ["Moscow"], False),  # case-sensitive, like relevance
-        ("Moscow", ["Minsk", "Moscow"], True),  # any answer string is enough
-        (None, ["Moscow"], False),  # no phrase marked
-        ("  ", ["Moscow"], False),
+        ("28 June 2012", ["28 June 2012"], "", True),  # the answer string itself
+        ("on 28 June 2012,", ["28 June 2012"], "", True),  # contains it
+        ("June 2012", ["In June 2012"], "", True),  # a run of its words, with a number
+        ("2012", ["28 June 2012"], "When did Uzbekistan leave?", True),  # the year is news
+        ("Moscow", ["Moscow, Russia"], "", True),  # punctuation ignored
+        (
+            "Nikol Pashinyan",
+            ["chaired by the Armenian Prime Minister Nikol Pashinyan"],
+            "Who chaired it?",
+            True,
+        ),
+        ("chaired by", ["chaired by the Armenian Prime Minister Nikol Pashinyan"], "Who chaired it?", False),
+        ("military", ["repulse military aggression"], "What is it for?", False),  # 1 of 3, lowercase
+        ("military aggression", ["repulse military aggression"], "What is it for?", True),  # 2 of 3
+        ("Armenia", ["Armenia froze"], "Did Armenia leave?", False),  # only repeats the question
+        ("Russia Moscow", ["Moscow, Russia"], "", False),  # not a run of its words
+        ("moscow", ["Moscow"], "", False),  # case-sensitive, like relevance
+        ("Moscow", ["Minsk", "Moscow"], "", True),  # any answer string is enough
+        (None, ["Moscow"], "", False),  # no phrase marked
+        ("  ", ["Moscow"], "", False),
     ],
 )
-def test_phrase_matches(phrase: str | None, answers: list[str], expected: bool) -> None:
-    assert phrase_matches(phrase, answers) is expected
+def test_phrase_matches(phrase: str | None, answers: list[str], question: str, expected: bool) -> None:
+    assert phrase_matches(phrase, answers, question) is expected
 
 
 OUTCOMES = [
