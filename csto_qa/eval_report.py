@@ -65,6 +65,8 @@ ANSWER_COLUMNS = (
     ("phrase_accuracy", "phrase"),
     ("phrase_given", "phrase shown"),
     ("phrase_precision", "phrase right when shown"),
+)
+DECLINE_COLUMNS = (
     ("answerable_declined", "wrongly declined"),
     ("off_topic_declined", "off-topic declined"),
     ("on_topic_declined", "on-topic declined"),
@@ -72,14 +74,20 @@ ANSWER_COLUMNS = (
 )
 
 
-def _answer_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
-    """Per mode, what a user reads: R@1, lead sentence and phrase right, declined shares."""
-    header = ["mode", *(h for _, h in ANSWER_COLUMNS), "precision / coverage"]
+def _answer_rows(
+    report: EvalReport,
+    columns: tuple[tuple[str, str], ...] = ANSWER_COLUMNS + DECLINE_COLUMNS,
+    with_point: bool = True,
+) -> tuple[list[str], list[list[str]]]:
+    """Per mode, what a user reads: R@1, lead sentence and phrase right, declined shares,
+    and (``with_point``) the precision / coverage of the engine's own decisions."""
+    header = ["mode", *(h for _, h in columns), *(["precision / coverage"] if with_point else [])]
     rows = []
     for mode, s in report.summaries.items():
-        cells = [_pct(s.metrics.get(key)) for key, _ in ANSWER_COLUMNS]
+        cells = [_pct(s.metrics.get(key)) for key, _ in columns]
         point = s.operating_point or {}
-        cells.append(f"{_pct(point.get('precision'))} / {_pct(point.get('coverage'))}")
+        if with_point:
+            cells.append(f"{_pct(point.get('precision'))} / {_pct(point.get('coverage'))}")
         rows.append([mode, *cells])
     return header, rows
 
@@ -178,7 +186,9 @@ def render_table(report: EvalReport) -> str:
         _text_table(*_mode_rows(report)),
         "",
         "answer level in %: lead sentence / answer phrase right, declined by the engine's own rule",
-        _text_table(*_answer_rows(report)),
+        _text_table(*_answer_rows(report, ANSWER_COLUMNS, with_point=False)),
+        "",
+        _text_table(*_answer_rows(report, DECLINE_COLUMNS)),
         "",
         _text_table(*_category_rows(report)),
     ]
