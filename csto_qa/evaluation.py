@@ -23,13 +23,32 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from csto_qa.errors import CstoQaError, QueryError
 
 if TYPE_CHECKING:
-    from csto_qa.engine import Engine
+    from csto_qa.config import EngineSettings
     from csto_qa.evalset import EvalQuestion
+    from csto_qa.records import Answer
+
+
+class AsksQuestions(Protocol):
+    """What the evaluation needs of an engine: :class:`csto_qa.engine.Engine`, or a stand-in."""
+
+    settings: EngineSettings
+    stored: Any  # chunks, manifest; sentences and documents when it has them
+    encoder: Any  # its ``name`` is reported
+
+    def ask(
+        self,
+        question: str,
+        k: int = ...,
+        mode: str = ...,
+        history: list[str] | None = ...,
+        abstain: bool = ...,
+    ) -> Answer: ...
+
 
 ALL_MODES = ("hybrid", "bm25", "dense")
 BASE_CUTOFFS = (1, 3, 5, 10)
@@ -202,7 +221,7 @@ def _flags(passages: Sequence[Any], q: EvalQuestion) -> list[bool]:
     return relevance_flags([p.text for p in passages], q.answers) if q.answerable else []
 
 
-def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) -> QuestionResult:
+def _ask(engine: AsksQuestions, q: EvalQuestion, mode: str, k: int, n_relevant: int) -> QuestionResult:
     from csto_qa.metrics import is_relevant, phrase_matches, word_count
 
     history = list(q.history) or None
@@ -341,9 +360,9 @@ def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
     for scope in ("off_topic", "on_topic"):  # the same what-if, by scope of the unanswerable
         group = [r.confidence for r in mine if not r.answerable and r.scope == scope]
         if group:
-            for point in sweep:
-                rates = abstention_rates(conf_good, group, point["threshold"])
-                point[f"{scope}_declined"] = rates["unanswerable_declined"]
+            for row in sweep:
+                rates = abstention_rates(conf_good, group, row["threshold"])
+                row[f"{scope}_declined"] = rates["unanswerable_declined"]
     cut = min(MISS_CUTOFF, k)
     misses = [
         {
@@ -381,7 +400,7 @@ class CachedQueryEncoder:
         return getattr(self._encoder, name)
 
 
-def memoized(engine: Engine) -> Engine:
+def memoized(engine: AsksQuestions) -> AsksQuestions:
     """A new engine over the same index, model and settings whose query encodings are cached.
 
     The given engine is left untouched; retrieval and answer assembly are the same code.
@@ -398,7 +417,7 @@ def memoized(engine: Engine) -> Engine:
     return Engine(engine.stored, encoder, engine.settings)  # type: ignore[arg-type]
 
 
-def relevant_chunk_counts(engine: Engine, questions: Sequence[EvalQuestion]) -> dict[str, int]:
+def relevant_chunk_counts(engine: AsksQuestions, questions: Sequence[EvalQuestion]) -> dict[str, int]:
     """Per question id, how many indexed chunks contain one of its answer strings.
 
     This is the ideal-list size for nDCG. It counts every chunk, including overlapping
@@ -416,7 +435,7 @@ def relevant_chunk_counts(engine: Engine, questions: Sequence[EvalQuestion]) -> 
     return counts
 
 
-def lead_unreachable(engine: Engine, questions: Sequence[EvalQuestion]) -> list[str]:
+def lead_unreachable(engine: AsksQuestions, questions: Sequence[EvalQuestion]) -> list[str]:
     """Ids of answerable questions whose answer strings all cross a sentence boundary of the
     index (e.g. an infobox label and its value on separate lines), so that no single
     highlighted sentence can contain one. Empty when the index keeps no sentences."""
@@ -441,7 +460,7 @@ def lead_unreachable(engine: Engine, questions: Sequence[EvalQuestion]) -> list[
 
 
 def evaluate(
-    engine: Engine,
+    engine: AsksQuestions,
     questions: Sequence[EvalQuestion],
     modes: Sequence[str] = ALL_MODES,
     k: int = 10,
