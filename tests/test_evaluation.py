@@ -412,3 +412,35 @@ def test_cli_bad_set_is_one_line_before_the_model_loads(tmp_path: Path, capsys) 
     code = main(["eval", "--questions", str(path), "--set", "alpha=2", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "alpha=2.0 must be between 0 and 1" in err and "\n" not in err
+
+
+def test_cli_eval_on_a_stand_in_engine_writes_the_answer_figures(tmp_path: Path, monkeypatch, capsys) -> None:
+    import csto_qa.cli
+
+    engine = FakeEngine(ANSWER_RANKINGS, PHRASES)
+    monkeypatch.setattr(csto_qa.cli, "open_engine", lambda args: engine)
+    path = _write(tmp_path, [json.dumps(q.to_dict()) for q in ANSWER_TEXT_QUESTIONS])
+    out = tmp_path / "report"
+    code = main(
+        [
+            "eval",
+            "--questions",
+            str(path),
+            "--modes",
+            "hybrid",
+            "--k",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "lead" in printed and "on-topic declined" in printed and "follow-ups" in printed
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    metrics = data["summaries"]["hybrid"]["metrics"]
+    assert metrics["lead_accuracy"] == pytest.approx(3 / 5) and metrics["on_topic_declined"] == 0.5
+    assert data["summaries"]["hybrid"]["follow_up"]["engine_at_least_best"] == 1.0
+    assert "## Answer level" in (out / "report.md").read_text(encoding="utf-8")
+    assert (out / "plot.png").read_bytes().startswith(b"\x89PNG")
