@@ -18,9 +18,10 @@ document's text, are caught before they are parsed), and is then checked for typ
 dtype, shape, value range and finiteness by its reader. Hashing runs at ~1.6 GB/s here
 (hashlib SHA-256, measured on 2 cores): 0.02 s for the bundled corpus' 1.2 MB index; a
 million passages of five sentences hold ~9 GB of vectors (~6 s), so files over
-``HASH_MAX_BYTES`` (0.3 s each) are checked by size and structure only. Any failure is an ``IndexCorruptError`` naming the file, which the engine
-repairs by rebuilding. Nothing is pickled and loading never executes code. Where the
-folder may live, who owns it, the lock and the atomic swap are in folders.py.
+``HASH_MAX_BYTES`` (0.3 s each) are checked by size and structure only. Any failure is an
+``IndexCorruptError`` naming the file, which the engine repairs by rebuilding. Nothing is
+pickled and loading never executes code. Where the folder may live, who owns it, the lock
+and the atomic swap are in folders.py.
 """
 
 from __future__ import annotations
