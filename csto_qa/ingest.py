@@ -67,7 +67,9 @@ def shown(text: str | Path) -> str:
     except UnicodeEncodeError:
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(
-        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
         for ch in text
     )
 
@@ -88,7 +90,8 @@ def max_file_bytes(max_file_mb: float | None = None) -> int:
         megabytes = float("nan")
     if not 0 < megabytes < 1e7:
         raise CorpusError(
-            f"the file size limit {shown(repr(value))} is not a number of megabytes; set e.g. {MAX_FILE_ENV}=200"
+            f"the file size limit {shown(repr(value))} is not a number of megabytes; "
+            f"set e.g. {MAX_FILE_ENV}=200"
         )
     return int(megabytes * 2**20)
 
@@ -230,9 +233,7 @@ def load_corpus(corpus_dir: str | Path, max_file_mb: float | None = None) -> Cor
         warnings.append(f"ignored the corpus manifest, titles come from the files instead: {exc}")
     scan = scan_corpus(corpus_dir, limit)
     if not scan.candidates and not scan.refused:
-        warnings.append(
-            f"'{corpus_dir}' holds no documents ({', '.join(SUFFIXES)}); the index will be empty"
-        )
+        warnings.append(f"'{corpus_dir}' holds no documents ({', '.join(SUFFIXES)}); the index will be empty")
     warnings.extend(f"skipped '{corpus_dir / name}': {why}" for name, why in scan.refused.items())
     read_ok: list[tuple[Candidate, str, ExtractedText]] = []
     for candidate in scan.candidates:

@@ -35,7 +35,9 @@ def pdf_rows() -> None:
 
     flowing = " ".join(f"word{i}" if i % 7 else f"Sentence{i}." for i in range(70_000))
     big = pdf_bytes([[flowing]], header="CSTO Briefing Notes", footer=True)
-    hyphen = pdf_bytes([["# Article 1", FILLER * 2 + "A well-known organi-\nzation was founded in Tashkent."]])
+    hyphen = pdf_bytes(
+        [["# Article 1", FILLER * 2 + "A well-known organi-\nzation was founded in Tashkent."]]
+    )
 
     def with_pypdf(data: bytes) -> list[str]:
         return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
@@ -44,7 +46,10 @@ def pdf_rows() -> None:
         document = pypdfium2.PdfDocument(data)
         return [document[i].get_textpage().get_text_range() for i in range(len(document))]
 
-    print(f"PDF: {len(with_pypdf(big))} pages, {len(big) / 1e6:.2f} MB; both raw texts then get the same cleaning")
+    print(
+        f"PDF: {len(with_pypdf(big))} pages, {len(big) / 1e6:.2f} MB; "
+        "both raw texts then get the same cleaning"
+    )
     print("| text layer | seconds | every word whole, in order | 'organization' repaired |")
     print("| --- | --- | --- | --- |")
     for name, extract in (("pypdf 7.1", with_pypdf), ("pypdfium2 5.15", with_pdfium)):
@@ -77,8 +82,10 @@ def html_rows() -> None:
         "BeautifulSoup + lxml (ours)": lambda: read(page.encode(), ".html").text,
         "trafilatura 2.3": lambda: trafilatura.extract(page, include_tables=True, favor_recall=True) or "",
     }
-    print("\n| reader | nav, footer dropped | info box kept | heading alone on a line "
-          "| no '[edit]', '[3]' | rows as 'Key: value' | cells apart | ms (median of 20) |")
+    print(
+        "\n| reader | nav, footer dropped | info box kept | heading alone on a line "
+        "| no '[edit]', '[3]' | rows as 'Key: value' | cells apart | ms (median of 20) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, extract in readers.items():
         text = extract()

@@ -16,6 +16,14 @@ FILLER = (
 )
 
 
+def prose(seed: int) -> str:
+    """A paragraph like ``FILLER`` whose words are rotated by ``seed``: each page wraps differently,
+    as real pages do (no body line repeats in the same place on every page)."""
+    words = FILLER.split()
+    shift = seed % len(words)
+    return " ".join(words[shift:] + words[:shift]) + f" This is paragraph {seed}."
+
+
 def pdf_bytes(
     pages: Sequence[Sequence[str]],
     title: str = "",
@@ -108,7 +116,8 @@ def docx_bytes(blocks: Sequence[tuple[str, object]], title: str = "") -> bytes:
 def html_page(title: str, main: str, with_furniture: bool = True) -> str:
     """A saved web page: ``main`` inside <main>, with a nav bar, banner, sidebar, footer and scripts."""
     furniture_top = (
-        '<header class="site-header"><a href="/">CSTO Watch</a> <span>Subscribe to our newsletter</span></header>'
+        '<header class="site-header"><a href="/">CSTO Watch</a> '
+        "<span>Subscribe to our newsletter</span></header>"
         '<nav class="navbar"><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li>'
         '<li><a href="/donate">Donate</a></li><li><a href="/login">Log in</a></li></ul></nav>'
         if with_furniture

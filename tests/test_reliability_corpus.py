@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from csto_qa import ingest
 from csto_qa.chunking import chunk_corpus
 from csto_qa.engine import EMPTY_CORPUS, Engine
 from csto_qa.errors import CorpusError, QueryError
 from csto_qa.indexing import build, quiet
-from csto_qa import ingest
 from csto_qa.ingest import corpus_fingerprint, load_corpus
 from csto_qa.storage import load_index
 

@@ -29,7 +29,9 @@ def read(raw: bytes) -> ExtractedText:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
             unpacked = sum(info.file_size for info in package.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableDocument(f"it is not a valid .docx (not a zip package: {exc}); is it truncated?") from None
+        raise UnreadableDocument(
+            f"it is not a valid .docx (not a zip package: {exc}); is it truncated?"
+        ) from None
     if unpacked > MAX_UNPACKED_BYTES:
         raise UnreadableDocument(
             f"it unpacks to {unpacked / 2**20:.0f} MB, over the {MAX_UNPACKED_BYTES // 2**20} MB "

@@ -92,7 +92,9 @@ def _furniture(tag: Any) -> bool:
     if str(attrs.get("aria-hidden", "")).lower() == "true":
         return True
     classes = attrs.get("class") or []
-    names = " ".join(classes if isinstance(classes, list) else [str(classes)]) + " " + str(attrs.get("id", ""))
+    names = (
+        " ".join(classes if isinstance(classes, list) else [str(classes)]) + " " + str(attrs.get("id", ""))
+    )
     return bool(_FURNITURE.search(names))
 
 

@@ -8,8 +8,9 @@ wheel (BSD). 2.8 s for 200 pages is small next to encoding their passages.
 No OCR: a page without a text layer gives no text, and a file without any is refused.
 
 What the index keeps is cleaned here, before any offset is taken:
-- lines that repeat at the top or bottom of most pages (running headers, footers) and
-  bare page numbers ("12", "Page 3 of 9") are dropped;
+- lines that repeat in the same place at the top or bottom of most pages (running
+  headers, footers; at most 15 words, so a repeated sentence of prose stays) and bare
+  page numbers ("12", "Page 3 of 9") are dropped;
 - a line-end hyphen between two halves of a word is removed ("organi-" + "zation"),
   unless the hyphenated form occurs inside a line elsewhere in the file ("well-known");
 - lines of one paragraph are joined with a space, also across a page break, so a page
@@ -73,7 +74,9 @@ def read(raw: bytes) -> ExtractedText:
         try:
             count = len(reader.pages)
         except Exception as exc:
-            raise UnreadableDocument(f"its page list cannot be read ({_why(exc)}); is it truncated?") from None
+            raise UnreadableDocument(
+                f"its page list cannot be read ({_why(exc)}); is it truncated?"
+            ) from None
         for number in range(count):
             try:
                 text = reader.pages[number].extract_text() or ""
@@ -111,7 +114,11 @@ def _decrypt(reader) -> None:  # type: ignore[no-untyped-def]
         needs = "cryptography" in str(exc)
         raise UnreadableDocument(
             "it is encrypted and cannot be opened"
-            + (" without the 'cryptography' package (pip install cryptography)" if needs else f" ({_why(exc)})")
+            + (
+                " without the 'cryptography' package (pip install cryptography)"
+                if needs
+                else f" ({_why(exc)})"
+            )
             + "; save an unencrypted copy"
         ) from None
     if not opened:
@@ -138,28 +145,32 @@ def _key(line: str, page_number: int) -> str:
     return masked if _NUMBER_MARK.search(masked) else folded
 
 
-def _zone(lines: list[str]) -> list[int]:
+def _zone(lines: list[str]) -> dict[int, int]:
+    """Line index -> its place on the page: 0, 1 from the top, -1, -2 from the bottom."""
     n = len(lines)
-    return sorted(set(range(min(ZONE, n))) | set(range(max(n - ZONE, 0), n)))
+    places = {i - n: i for i in range(max(n - ZONE, 0), n)}
+    places.update({i: i for i in range(min(ZONE, n))})
+    return {index: place for place, index in places.items()}
 
 
 def drop_furniture(pages: list[list[str]]) -> list[list[str]]:
     """Pages without their running headers, footers and bare page numbers."""
-    counts: Counter[str] = Counter()
+    # A header is the same line in the same place (first line, last line...) on most pages.
+    counts: Counter[tuple[int, str]] = Counter()
     for number, lines in enumerate(pages, start=1):
-        counts.update({_key(lines[i], number) for i in _zone(lines)})
+        counts.update({(place, _key(lines[i], number)) for i, place in _zone(lines).items()})
     with_text = sum(1 for lines in pages if lines)
     need = max(2, math.ceil(FURNITURE_SHARE * with_text))
     out = []
     for number, lines in enumerate(pages, start=1):
         drop = {
             i
-            for i in _zone(lines)
+            for i, place in _zone(lines).items()
             if _PAGE_NUMBER.match(lines[i])
             or (
                 with_text >= 2
                 and len(lines[i].split()) <= FURNITURE_MAX_WORDS
-                and counts[_key(lines[i], number)] >= need
+                and counts[(place, _key(lines[i], number))] >= need
             )
         }
         out.append([line for i, line in enumerate(lines) if i not in drop])
