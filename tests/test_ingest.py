@@ -280,3 +280,24 @@ def test_a_fifo_in_the_corpus_is_refused_without_blocking(tmp_path: Path) -> Non
     loaded = load_corpus(corpus)
     assert [d.doc_id for d in loaded.documents] == ["ok"]
     assert len(loaded.warnings) == 1 and "not a regular file" in loaded.warnings[0]
+
+
+@pytest.mark.slow
+def test_the_real_model_answers_from_a_pdf_page_an_html_info_box_and_a_docx_section(tmp_path: Path) -> None:
+    from csto_qa.engine import Engine
+
+    engine = Engine.open(
+        index_dir=tmp_path / "index", corpus_dir=formats_corpus(tmp_path), report=quiet, progress=False
+    )
+    cases = [
+        ("How many soldiers are in the rapid reaction force?", "briefing", "20,000 troops", 2),
+        ("In which city is the headquarters?", "wiki", "Headquarters: Moscow", None),
+        ("When do the member states hold their command and staff exercises?", "charter", "every autumn", None),
+    ]
+    for question, doc, phrase, page in cases:
+        answer = engine.ask(question)
+        assert not answer.abstained, question
+        top = answer.passages[0]
+        assert (top.doc, top.page_start) == (doc, page), (question, top.doc, top.text)
+        assert phrase in top.highlight, (question, top.highlight)
+    assert engine.ask("How many soldiers are in the rapid reaction force?").passages[0].section == "Article 2"

@@ -243,3 +243,37 @@ def test_bad_docx_files_are_refused_with_the_reason(raw: bytes, reason: str) -> 
 def test_unsupported_office_formats_get_a_hint() -> None:
     with pytest.raises(UnreadableDocument, match="save it as .docx"):
         read(b"\xd0\xcf\x11\xe0", ".doc")
+
+
+def test_a_page_that_cannot_be_read_is_left_out_with_a_note_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pypdf
+
+    real = pypdf.PageObject.extract_text
+    calls = {"n": 0}
+
+    def extract_text(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValueError("broken content stream")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", extract_text)
+    extracted = read(two_page_pdf(), ".pdf")
+    assert extracted.notes == (
+        "page 2 cannot be read (ValueError: broken content stream); the other pages are indexed",
+    )
+    assert "Article 1" in extracted.text and "Rapid Reaction" not in extracted.text
+
+
+@pytest.mark.parametrize(
+    ("module", "suffix", "package"),
+    [("pypdf", ".pdf", "pypdf"), ("docx", ".docx", "python-docx"), ("bs4", ".html", "beautifulsoup4")],
+)
+def test_a_missing_reader_library_is_an_install_hint(
+    monkeypatch: pytest.MonkeyPatch, module: str, suffix: str, package: str
+) -> None:
+    monkeypatch.setitem(__import__("sys").modules, module, None)  # makes "import module" fail
+    with pytest.raises(UnreadableDocument, match=re.escape(f"pip install {package}")):
+        read(b"anything", suffix)
