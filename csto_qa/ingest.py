@@ -143,9 +143,11 @@ def _refusal(path: Path, root: Path, suffix: str, limit: int) -> str | Candidate
         except (RuntimeError, OSError) as exc:  # RuntimeError: a loop (Python 3.11); OSError: ELOOP
             return f"it is a symbolic link that cannot be followed (a loop?): {exc}"
         if not target.is_relative_to(root):
+            # The link's own text, not the resolved path: /proc/self/... resolves to a new pid
+            # in every process, which would make the fingerprint (and the index) stale each time.
             return (
-                f"it is a symbolic link to '{target}', outside the corpus folder; links are not "
-                "followed out of it: copy the file in instead"
+                f"it is a symbolic link to '{os.readlink(path)}', outside the corpus folder; links "
+                "are not followed out of it: copy the file in instead"
             )
     try:
         info = target.stat()

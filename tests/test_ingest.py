@@ -193,6 +193,7 @@ def test_symlinks_out_of_the_corpus_loops_and_dangling_links_are_refused_with_wa
     # The fingerprint never opens what it refuses, so /proc/self/status cannot make every ask rebuild.
     first, second = corpus_fingerprint(corpus), corpus_fingerprint(corpus)
     assert first == second and first["proc.txt"].startswith("not read: ")
+    assert "/proc/self/status" in first["proc.txt"] and str(os.getpid()) not in first["proc.txt"]
 
 
 def test_control_characters_in_file_names_never_reach_the_terminal_raw(tmp_path: Path, fake_model) -> None:
@@ -292,7 +293,12 @@ def test_the_real_model_answers_from_a_pdf_page_an_html_info_box_and_a_docx_sect
     cases = [
         ("How many soldiers are in the rapid reaction force?", "briefing", "20,000 troops", 2),
         ("In which city is the headquarters?", "wiki", "Headquarters: Moscow", None),
-        ("When do the member states hold their command and staff exercises?", "charter", "every autumn", None),
+        (
+            "When do the member states hold their command and staff exercises?",
+            "charter",
+            "every autumn",
+            None,
+        ),
     ]
     for question, doc, phrase, page in cases:
         answer = engine.ask(question)
@@ -301,3 +307,19 @@ def test_the_real_model_answers_from_a_pdf_page_an_html_info_box_and_a_docx_sect
         assert (top.doc, top.page_start) == (doc, page), (question, top.doc, top.text)
         assert phrase in top.highlight, (question, top.highlight)
     assert engine.ask("How many soldiers are in the rapid reaction force?").passages[0].section == "Article 2"
+
+
+def test_a_link_to_proc_self_gives_the_same_fingerprint_in_another_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    corpus = write(tmp_path / "corpus", {"ok.txt": "The CSTO was founded in 2002."})
+    (corpus / "proc.txt").symlink_to("/proc/self/status")
+    code = (
+        "import json, sys; from csto_qa.ingest import corpus_fingerprint; "
+        "print(json.dumps(corpus_fingerprint(sys.argv[1])))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code, str(corpus)], capture_output=True, text=True, check=True
+    )
+    assert json.loads(other.stdout) == corpus_fingerprint(corpus)  # so every ask does not rebuild
