@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from csto_qa.records import Chunk, Hit, Passage, SourceRef
+from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
 from csto_qa.storage import StoredIndex
 from csto_qa.tokenizing import stem, words
 
@@ -141,6 +141,7 @@ class AnswerBuilder:
                     sources=[chunk.doc_id],
                     chunk_id=chunk.chunk_id,
                     matched_terms=[w for s, (w, _) in terms.items() if s in present],
+                    **page_span(self.stored.documents[chunk.doc_id].pages, chunk.start, chunk.end),
                 )
             )
         return passages, round(confidence, 4)

@@ -94,6 +94,7 @@ def format_answer(answer: Answer, width: int = 100) -> str:
     wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
     for p in answer.passages:
         where = plain(p.title) + (f" — {plain(p.section)}" if p.section else "")
+        where += f", {p.page_label}" if p.page_label else ""
         lines.append(f"\n[{p.rank}] {where}  (chars {p.start}–{p.end})")
         highlight, rest = plain(p.highlight), plain(p.text)
         lines.append(wrap.fill("» " + highlight))

@@ -6,8 +6,9 @@ JSON Lines in the index and returned as JSON by the CLI and the app, never pickl
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TypedDict
 
 
 def _pick(cls: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -27,13 +28,40 @@ class Document:
     source: str = ""
     licence: str = ""
     sha256: str = ""
+    # Offset in ``text`` where each page starts, for paged formats (PDF); empty otherwise.
+    pages: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["pages"] = list(self.pages)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
-        return cls(**_pick(cls, data))
+        data = _pick(cls, data)
+        pages = data.get("pages", ())
+        # Anything but a list of whole numbers is dropped: pages only label a citation.
+        ok = isinstance(pages, list | tuple) and all(type(p) is int for p in pages)
+        ok = ok and all(a <= b for a, b in zip(pages, pages[1:], strict=False))
+        data["pages"] = tuple(pages) if ok else ()
+        return cls(**data)
+
+
+class PageSpan(TypedDict):
+    page_start: int | None
+    page_end: int | None
+
+
+def page_span(pages: tuple[int, ...] | list[int], start: int, end: int) -> PageSpan:
+    """The 1-based pages on which ``text[start:end]`` lies, given each page's start offset.
+
+    ``None`` for both when the document is not paged. ``page_span((0, 100), 120, 130)``
+    is pages 2–2; ``page_span((0, 100), 90, 130)`` is pages 1–2.
+    """
+    if not pages:
+        return {"page_start": None, "page_end": None}
+    first = max(bisect_right(pages, start), 1)
+    return {"page_start": first, "page_end": max(bisect_right(pages, max(end - 1, start)), first)}
 
 
 @dataclass(frozen=True)
@@ -142,6 +170,17 @@ class Passage:
     chunk_id: int = -1
     matched_terms: list[str] = field(default_factory=list)
     copies: list[SourceRef] = field(default_factory=list)
+    page_start: int | None = None  # 1-based pages of a paged document (PDF), else None
+    page_end: int | None = None
+
+    @property
+    def page_label(self) -> str:
+        """ "page 4", "pages 4–5", or "" when the document has no pages."""
+        if self.page_start is None:
+            return ""
+        if self.page_end is None or self.page_end == self.page_start:
+            return f"page {self.page_start}"
+        return f"pages {self.page_start}–{self.page_end}"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

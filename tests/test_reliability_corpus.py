@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from csto_qa import ingest
 from csto_qa.chunking import chunk_corpus
 from csto_qa.engine import EMPTY_CORPUS, Engine
 from csto_qa.errors import CorpusError, QueryError
@@ -66,7 +67,7 @@ def test_empty_corpus_builds_an_empty_index_and_the_engine_says_so(tmp_path: Pat
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     engine, messages = open_engine(tmp_path, corpus)
-    assert any("holds no text files" in m and str(corpus) in m for m in messages)
+    assert any("holds no documents" in m and str(corpus) in m for m in messages)
     assert engine.stored.chunks == [] and engine.stored.documents == {}
     answer = engine.ask("When was the CSTO founded?")
     assert answer.abstained and answer.message == EMPTY_CORPUS and answer.passages == []
@@ -89,8 +90,8 @@ BAD_FILES = {
     "zero.txt": (b"", "empty"),
     "blank.md": (b"  \n\t\r\n  ", "empty"),
     "bom-only.txt": (b"\xef\xbb\xbf", "empty"),
-    "good.md": (b"Another file whose id clashes with good.txt.", "already taken"),
     NON_UTF8_NAME: (b"Readable text with an unreadable file name.", "not valid UTF-8"),
+    "notes.pdf": (b"%PDF-1.4 a PDF header and nothing after it", "not a readable PDF"),
 }
 GOOD_FILES = {
     "good.txt": "The CSTO was founded in 2002.\nIts members hold yearly exercises called Rubezh.",
@@ -109,7 +110,7 @@ def messy_corpus(tmp_path: Path) -> Path:
         (corpus / name).write_bytes(text.encode(encoding))
     for name, (raw, _) in BAD_FILES.items():
         (corpus / name).write_bytes(raw)
-    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4 not a text suffix: ignored")
+    (corpus / "notes.json").write_bytes(b"{} not a document suffix: ignored")
     return corpus
 
 
@@ -152,19 +153,19 @@ def test_an_unreadable_file_is_skipped_and_does_not_break_the_fingerprint(
     corpus.mkdir()
     (corpus / "ok.txt").write_text("The CSTO holds exercises.", encoding="utf-8")
     (corpus / "locked.txt").write_text("Nobody may read this.", encoding="utf-8")
-    real_read, real_hash = Path.read_bytes, __import__("csto_qa.ingest").ingest.file_sha256
+    real_read, real_hash = ingest._read_file, ingest.file_sha256
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "locked.txt":
+    def read_file(path: Path, limit: int) -> bytes:
+        if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_read(path, limit)
 
     def file_sha256(path: Path) -> str:
         if path.name == "locked.txt":
             raise PermissionError(13, "Permission denied")
         return real_hash(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr("csto_qa.ingest._read_file", read_file)
     monkeypatch.setattr("csto_qa.ingest.file_sha256", file_sha256)
     loaded = load_corpus(corpus)
     assert [d.doc_id for d in loaded.documents] == ["ok"]
