@@ -62,7 +62,8 @@ class ChunkAccount:
     """Where the characters of one document went: indexed, or left out and why.
 
     ``indexed`` counts the characters of its sentences and headings; ``left_out`` maps a
-    reason (``Reason.value``) to characters. The rest of the text is whitespace between them.
+    reason (``Reason.value``) to characters. The rest is whitespace between them and the
+    cell borders (``|``) around table fields.
     """
 
     doc_id: str

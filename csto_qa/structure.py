@@ -166,7 +166,8 @@ def _mark_markup(lines: list[_Line]) -> None:
             line.kind, line.reason = ItemKind.LEFT_OUT, Reason.TABLE_RULES
             continue
         bare = _strip_images(line.text)
-        if bare != line.text and _words(bare.replace("|", " ")) < 3:
+        table_row = len([c for c in bare.split("|") if c.strip()]) >= 2
+        if bare != line.text and not table_row and _words(bare.replace("|", " ")) < 3:
             # "![]() Emblem", "![]() |": a picture the text cannot show. A longer caption
             # ("Map showing the members ...") is kept as text (see _caption_start).
             line.kind, line.reason = ItemKind.LEFT_OUT, Reason.IMAGES
@@ -272,8 +273,11 @@ def _table_facts(text: str, lines: list[_Line], items: dict[int, Item]) -> None:
         if display:
             start, end = _trim(text, line.start, line.end)
             end = start + len(text[start:end].rstrip(" |\t"))
-            first = text.find(filled[0], start, end)  # after any image stub in the first cell
-            items[i] = Item(max(first, start), end, ItemKind.FACT, display)
+            first = max(text.find(filled[0], start, end), start)  # after an image stub (a flag)
+            if text[start:first].strip():
+                stub_start, stub_end = _trim(text, start, first)
+                items[-i - 1] = Item(stub_start, stub_end, ItemKind.LEFT_OUT, reason=Reason.IMAGES)
+            items[i] = Item(first, end, ItemKind.FACT, display)
             line.kind = ItemKind.FACT
         i += 1
 
@@ -386,7 +390,7 @@ def analyse(text: str) -> list[Item]:
     """The items of ``text`` in order; blank lines have none."""
     lines = _lines(text)
     _mark_markup(lines)
-    facts: dict[int, Item] = {}
+    facts: dict[int, Item] = {}  # line number -> its field; -(line number) - 1 -> its image stub
     _table_facts(text, lines, facts)
     _mark_blocks(lines)
     _mark_links(lines)
@@ -394,6 +398,8 @@ def analyse(text: str) -> list[Item]:
     _mark_headings(lines)
     items: list[Item] = []
     for k, line in enumerate(lines):
+        if -k - 1 in facts:
+            items.append(facts[-k - 1])
         if k in facts:
             items.append(facts[k])
             continue
