@@ -80,7 +80,9 @@ class ChunkAccount:
 
     def summary(self) -> str:
         """One line for the build report: ``doc: 8,674 characters, 6,010 indexed; left out: ...``."""
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in sorted(self.left_out.items(), key=lambda kv: -kv[1]))
+        reasons = ", ".join(
+            f"{n:,} {reason}" for reason, n in sorted(self.left_out.items(), key=lambda kv: -kv[1])
+        )
         return (
             f"{self.doc_id}: {self.characters:,} characters, {self.indexed:,} indexed; "
             f"left out: {reasons or 'nothing'}"
@@ -129,10 +131,6 @@ class _Draft:
     display: str = ""
 
 
-def _is_first_line(text: str, start: int) -> bool:
-    return text.rfind("\n", 0, start) < 0 or not text[:start].strip()
-
-
 def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAccount]:
     """The document's units with their sections and runs, and the account of its text."""
     text = doc.text
@@ -140,12 +138,12 @@ def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAcco
     left_out: Counter[str] = Counter()
     headings = 0
     section, group, last_heading_end = "", 0, -2
-    for item in analyse(text):
+    for position, item in enumerate(analyse(text)):
         if item.kind is ItemKind.HEADING:
             title = text[item.start : item.end]
             headings += item.end - item.start
             # The first line of a page is its title, not a section of it.
-            if _is_first_line(text, item.start) or (not drafts and title.casefold() == doc.title.casefold()):
+            if position == 0 or (not drafts and title.casefold() == doc.title.casefold()):
                 section = ""
             elif section and not text[last_heading_end : item.start].strip():
                 section = f"{section} › {title}"
@@ -165,7 +163,9 @@ def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAcco
                 drafts.extend(_Draft(ps, pe, section, group, False) for ps, pe in spans)
     # Bibliography entries, found sentence by sentence among the prose.
     prose = [d for d in drafts if not d.fact]
-    flags = dict(zip((id(d) for d in prose), citation_runs([text[d.start : d.end] for d in prose]), strict=True))
+    flags = dict(
+        zip((id(d) for d in prose), citation_runs([text[d.start : d.end] for d in prose]), strict=True)
+    )
     units: list[_Unit] = []
     run, previous, dropped = 0, None, False
     for draft in drafts:

@@ -66,7 +66,9 @@ _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"]{1,2000}")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _RULE_CHARS = frozenset("|-–—=+:*_•·~ \t")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", ")", "…", ",")
-_CONTENTS = re.compile(r"^(?:table of contents|list of contents|contents|on this page|in this article)\b", re.I)
+_CONTENTS = re.compile(
+    r"^(?:table of contents|list of contents|contents|on this page|in this article)\b", re.I
+)
 _NUMBER = re.compile(r"[\d\s.,%–-]{1,40}")
 _NUMBERED = re.compile(r"[A-Z]?\d{1,3}(?:\.\d{1,3})+\b")  # "E19.1.2 Members ...": a numbered entry
 _BACK_MATTER = {
@@ -182,9 +184,7 @@ def _mark_links(lines: list[_Line]) -> None:
             found = {_domain(m.group()) for m in _URL.finditer(line.text)}
             domains.update(found)
             link_lines += bool(found)
-    own = {
-        d for d, n in domains.items() if d and n >= _NAV_SITE_MIN_LINKS and n * 2 > link_lines
-    }
+    own = {d for d, n in domains.items() if d and n >= _NAV_SITE_MIN_LINKS and n * 2 > link_lines}
     labels: set[str] = set()
     for line in lines:
         if line.kind is not None:
@@ -215,7 +215,9 @@ def _mark_links(lines: list[_Line]) -> None:
 
 def _mark_furniture(lines: list[_Line]) -> None:
     """The same short line many times in one page: a header, footer or button label."""
-    counts = Counter(" ".join(ln.text.split()).casefold() for ln in lines if ln.kind is None and ln.text.strip())
+    counts = Counter(
+        " ".join(ln.text.split()).casefold() for ln in lines if ln.kind is None and ln.text.strip()
+    )
     for line in lines:
         key = " ".join(line.text.split()).casefold()
         if line.kind is None and key and counts[key] >= _FURNITURE_REPEATS and _words(key) <= 20:
@@ -323,7 +325,12 @@ def _field_value_end(lines: list[_Line], i: int) -> int | None:
         stripped = lines[k].text.strip()
         if stripped == "|" or not stripped or lines[k].kind is not None:
             return k - 1 if k > i else None
-        if stripped.count("|") > 1 or stripped.startswith("|") or _words(stripped) > 15 or _IMAGE.search(stripped):
+        if (
+            stripped.count("|") > 1
+            or stripped.startswith("|")
+            or _words(stripped) > 15
+            or _IMAGE.search(stripped)
+        ):
             return None
         if stripped.endswith("|"):
             return k
@@ -331,7 +338,7 @@ def _field_value_end(lines: list[_Line], i: int) -> int | None:
 
 
 def _mark_blocks(lines: list[_Line]) -> None:
-    """"Contents" lists and "See also" / "References" blocks, up to the next prose or heading."""
+    """ "Contents" lists and "See also" / "References" blocks, up to the next prose or heading."""
     content = [k for k, ln in enumerate(lines) if ln.text.strip()]
     pos = 0
     while pos < len(content):
@@ -382,7 +389,12 @@ def _mark_headings(lines: list[_Line]) -> None:
             continue
         if is_prose(nxt.text) and not heading_ok(nxt.text, 10):
             line.kind = ItemKind.HEADING
-        elif heading_ok(line.text, 4) and heading_ok(nxt.text, 8) and after is not None and is_prose(after.text):
+        elif (
+            heading_ok(line.text, 4)
+            and heading_ok(nxt.text, 8)
+            and after is not None
+            and is_prose(after.text)
+        ):
             line.kind = ItemKind.HEADING
 
 
@@ -432,13 +444,16 @@ def _caption_start(text: str, start: int, end: int) -> int:
 
 
 # --- sentence-level bibliography entries --------------------------------------------------
+_AUTHOR = r"\b[A-Z][\w'’-]{1,40}"  # a surname; bounded so a 2 MB word costs 40 steps per capital
+_DATE = r"(?:\d{1,2} )?(?:[A-Z][a-z]{2,8} )?\d{4}"
+_INITIALS = r"(?:[A-Z]\.[ -]?){1,3}"
 _CITATION = re.compile(
     r"\bRetrieved (?:on )?\d|\bRetrieved [A-Z][a-z]{2,8} \d|\bArchived\b.{0,120}?\bfrom the original\b"
     r"|\bat the Wayback Machine\b|\bISBN\b|\bISSN\b|\bdoi: ?10\.|\bdoi\.org/|\bS2CID\b|\bJSTOR \d|\bOCLC \d"
     r"|\(PDF\)|\(in (?:Russian|English|French|German|Spanish|Chinese|Armenian|Kazakh)\)"
     # Author, A. B. (2018).   Author, Name (23 November 2010).   Author, A.; Other, B. (2000).
-    r"|\b[A-Z][\w'’-]{1,40}, (?:[A-Z]\.[ -]?){1,3}(?:[,;]? ?(?:&|and)? ?[A-Z][\w'’-]{1,40}, (?:[A-Z]\.[ -]?){1,3}){0,6}\(\d{4}[a-z]?\)"
-    r"|\b[A-Z][\w'’-]{1,40}, [A-Z][\w'’-]{1,40}(?:[ ;,][^()\n]{0,80})? \((?:\d{1,2} )?(?:[A-Z][a-z]{2,8} )?\d{4}\)\."
+    rf"|{_AUTHOR}, {_INITIALS}(?:[,;]? ?(?:&|and)? ?{_AUTHOR}, {_INITIALS}){{0,6}}\(\d{{4}}[a-z]?\)"
+    rf"|{_AUTHOR}, [A-Z][\w'’-]{{1,40}}(?:[ ;,][^()\n]{{0,80}})? \({_DATE}\)\."
     r"|\bpp?\. ?\d{1,5}|\b\d{1,4} ?\(\d{1,4}(?:[-–]\d{1,4})?\)[:,] ?\d{1,5}"
 )
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"

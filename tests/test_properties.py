@@ -31,8 +31,19 @@ _LINE = st.lists(
 ).map(" ".join)
 # Lines of flattened web pages: table rows and rules, field names, back-matter headings.
 _PAGE_LINE = st.sampled_from(
-    ["|", "---|---|", "Headquarters | Moscow |", "Official language", "Location | |", "References",
-     "See also", "Contents", "- Warsaw Pact", "![]() Emblem", "Site by X https://x.example/a"]
+    [
+        "|",
+        "---|---|",
+        "Headquarters | Moscow |",
+        "Official language",
+        "Location | |",
+        "References",
+        "See also",
+        "Contents",
+        "- Warsaw Pact",
+        "![]() Emblem",
+        "Site by X https://x.example/a",
+    ]
 )
 DOC_TEXT = st.lists(st.one_of(_LINE, _PAGE_LINE, st.just(""), st.just("   ")), max_size=30).map("\n".join)
 TEXTS = st.one_of(ANY_TEXT, DOC_TEXT)

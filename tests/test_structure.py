@@ -34,7 +34,9 @@ def test_items_are_ordered_disjoint_spans_of_the_original_text() -> None:
 
 
 def test_table_rules_empty_cells_and_image_stubs_are_left_out() -> None:
-    items = _by_text("Intro line of the page\n|\n---|---|\n|||\n![](a.png) Emblem\n![]() |\n-\nLocation | |\n")
+    items = _by_text(
+        "Intro line of the page\n|\n---|---|\n|||\n![](a.png) Emblem\n![]() |\n-\nLocation | |\n"
+    )
     assert items["|"].reason is Reason.TABLE_RULES
     assert items["---|---|"].reason is Reason.TABLE_RULES
     assert items["|||"].reason is Reason.TABLE_RULES
