@@ -7,8 +7,8 @@ each field is one unit of its own, shown as ``Name: value``; bibliography entrie
 sentence by sentence. Debris is never a unit: it stays in the document (visible in
 context) and is counted, per reason, in the document's ``ChunkAccount``. A reference list
 ends its article, not the file: prose after it is indexed.
-Passages never cut a sentence, never cross a heading, a block of debris or the border
-between a table and prose, and overlap by one short sentence. Every step is linear in
+Passages never cut a sentence, never cross a heading or a block of debris, never go on
+from a table into prose, and overlap by one short sentence. Every step is linear in
 the length of the text (see tests/test_chunking.py for the scaling test).
 """
 
@@ -157,10 +157,14 @@ def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAcco
                 group += 1
         elif item.kind is ItemKind.FACT and len(item.display.split()) <= max_words:
             drafts.append(_Draft(item.start, item.end, section, group, True, item.display))
-        else:  # prose, or a field too long to be one unit
+        else:  # prose, a caption, or a field too long to be one unit
+            # A picture's caption is a passage of its own: it describes what the text cannot show.
+            caption = item.kind is ItemKind.CAPTION
+            group += caption
             for s, e in split_line(text, item.start, item.end):
                 spans = split_long(text, s, e, max_words) if len(text[s:e].split()) > max_words else [(s, e)]
                 drafts.extend(_Draft(ps, pe, section, group, False) for ps, pe in spans)
+            group += caption
     # Bibliography entries, found sentence by sentence among the prose.
     prose = [d for d in drafts if not d.fact]
     flags = dict(
@@ -173,10 +177,10 @@ def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAcco
             left_out[Reason.REFERENCES.value] += draft.end - draft.start
             dropped = True
             continue
-        # A table is not packed with prose, unless the prose introduces it ("...members:").
-        leads_in = previous is not None and not previous.fact and text[previous.end - 1] == ":"
+        # A table goes with the prose that introduces it, but the prose after a table (or
+        # after an info-box, at the top of a page) starts a passage of its own.
         if previous is not None and (
-            dropped or draft.group != previous.group or (draft.fact != previous.fact and not leads_in)
+            dropped or draft.group != previous.group or (previous.fact and not draft.fact)
         ):
             run += 1
         words = len((draft.display or text[draft.start : draft.end]).split())

@@ -5,6 +5,7 @@
 in the original text:
 
 * ``TEXT``: prose to be split into sentences; ``HEADING``: a section title;
+* ``CAPTION``: the words after an image stub (``![]() Map showing ...``), kept as text;
 * ``FACT``: one info-box or table field, with a ``display`` form (``Headquarters: Moscow,
   Russia``) that the index and the UI use; the span is still the original text;
 * ``LEFT_OUT``: debris, with the ``Reason`` it is not indexed (table rules and empty cells,
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 class ItemKind(Enum):
     TEXT = "text"
+    CAPTION = "caption"
     HEADING = "heading"
     FACT = "fact"
     LEFT_OUT = "left_out"
@@ -427,7 +429,7 @@ def analyse(text: str) -> list[Item]:
             if caption > start:
                 stub_start, stub_end = _trim(text, start, caption)
                 items.append(Item(stub_start, stub_end, ItemKind.LEFT_OUT, reason=Reason.IMAGES))
-            items.append(Item(caption, end, ItemKind.TEXT))
+            items.append(Item(caption, end, ItemKind.CAPTION if caption > start else ItemKind.TEXT))
     return items
 
 

@@ -226,7 +226,9 @@ _SHAPES = {
     "many pipe lines": lambda n: "Name | value |\n|\n" * (n // 17),
     "capitals without spaces": lambda n: "AB" * (n // 2),
     "citation pieces": lambda n: '"Title". TASS. 1 May 2020. ' * (n // 27),
-    "headings and prose": lambda n: "Heading\nThe council met in the capital again this year to plan.\n" * (n // 63),
+    "headings and prose": lambda n: (
+        "Heading\nThe council met in the capital again this year to plan.\n" * (n // 63)
+    ),
 }
 
 
@@ -317,7 +319,8 @@ def test_info_box_fields_of_the_kids_page_are_their_own_units(real) -> None:
     } <= fields
     box = next(c for c in chunks if "Headquarters: Moscow, Russia" in c.display)
     assert docs[box.doc_id].text[box.start : box.end] == box.text
-    assert box.display.startswith("Abbreviation: CSTO\n")
+    assert "Abbreviation: CSTO\nType: Military alliance\nHeadquarters: Moscow, Russia\n" in box.display
+    assert "|" not in box.display and "![]" not in box.display
 
 
 @pytest.mark.slow

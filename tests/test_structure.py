@@ -50,7 +50,7 @@ def test_an_image_with_a_real_caption_keeps_the_caption_as_text() -> None:
     text = "![]() Map showing the member states in dark green\n"
     stub, caption = analyse(text)
     assert stub.reason is Reason.IMAGES and text[stub.start : stub.end] == "![]()"
-    assert caption.kind is ItemKind.TEXT
+    assert caption.kind is ItemKind.CAPTION
     assert text[caption.start : caption.end] == "Map showing the member states in dark green"
 
 
