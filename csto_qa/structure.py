@@ -197,11 +197,12 @@ def _mark_links(lines: list[_Line]) -> None:
         rest = _URL.sub(" ", line.text).strip(" -–—:|\t")
         if not _LETTERS.search(rest) or any(_domain(u.group()) in own for u in urls):
             line.kind, line.reason = ItemKind.LEFT_OUT, Reason.NAVIGATION
-            if rest:
-                labels.add(rest.split(":")[0].strip().casefold())
+            label = rest.split(":")[0].strip().casefold()
+            if label:
+                labels.add(label)
     # A line that only names a navigation link ("Monitoring Risks by Dr. X: ...") is its label.
     for line in lines:
-        if line.kind is None and line.text.split(":")[0].strip().casefold() in labels:
+        if line.kind is None and line.text.strip() and line.text.split(":")[0].strip().casefold() in labels:
             line.kind, line.reason = ItemKind.LEFT_OUT, Reason.NAVIGATION
     # One line caught between navigation lines is part of the menu.
     content = [ln for ln in lines if ln.text.strip()]
