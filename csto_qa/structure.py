@@ -390,6 +390,8 @@ def _mark_headings(lines: list[_Line]) -> None:
         after = content[pos + 2] if pos + 2 < len(content) else None
         if nxt is None or not heading_ok(line.text, 10):
             continue
+        if pos == 1 and content[0].kind is None and content[0] is _first_content(lines):
+            continue  # the line under a page's title line is its subtitle (a native name, a tagline)
         if is_prose(nxt.text) and not heading_ok(nxt.text, 10):
             line.kind = ItemKind.HEADING
         elif (
@@ -399,6 +401,10 @@ def _mark_headings(lines: list[_Line]) -> None:
             and is_prose(after.text)
         ):
             line.kind = ItemKind.HEADING
+
+
+def _first_content(lines: list[_Line]) -> _Line | None:
+    return next((ln for ln in lines if ln.text.strip()), None)
 
 
 def analyse(text: str) -> list[Item]:

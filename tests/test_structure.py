@@ -170,3 +170,14 @@ def test_citation_runs_take_the_pieces_between_citations_but_not_the_prose_after
 def test_short_sentences_alone_are_not_a_reference_list() -> None:
     facts = [f"Fact number {i} is short." for i in range(29)]
     assert citation_runs(facts) == [False] * 29
+
+
+def test_the_line_under_a_title_line_is_a_subtitle_not_a_section() -> None:
+    text = (
+        "Harbour League facts for young readers\nLiga Portuum\n"
+        "The league is a union of twelve port cities that share pilots and charts.\n"
+    )
+    kinds = [i.kind for i in analyse(text)]
+    assert kinds == [ItemKind.TEXT, ItemKind.TEXT, ItemKind.TEXT]
+    text = "Harbour League\nHistory\nThe league was founded in 1950 by twelve port cities that share pilots.\n"
+    assert [i.kind for i in analyse(text)] == [ItemKind.HEADING, ItemKind.HEADING, ItemKind.TEXT]
