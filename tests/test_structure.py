@@ -179,5 +179,7 @@ def test_the_line_under_a_title_line_is_a_subtitle_not_a_section() -> None:
     )
     kinds = [i.kind for i in analyse(text)]
     assert kinds == [ItemKind.TEXT, ItemKind.TEXT, ItemKind.TEXT]
-    text = "Harbour League\nHistory\nThe league was founded in 1950 by twelve port cities that share pilots.\n"
+    text = (
+        "Harbour League\nHistory\nThe league was founded in 1950 by twelve port cities that share pilots.\n"
+    )
     assert [i.kind for i in analyse(text)] == [ItemKind.HEADING, ItemKind.HEADING, ItemKind.TEXT]
