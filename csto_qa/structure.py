@@ -489,7 +489,8 @@ def citation_runs(sentences: Sequence[str]) -> list[bool]:
 
     Every citation-like sentence is one. Where three or more lie within ``_CITATION_GAP``
     sentences of each other, the sentences between them (titles, publishers, dates) are
-    too, and so are up to three short ones right after the last. Prose after a list is not:
+    too, and so are up to three short ones right after the last; between two citations,
+    only the short ones. Prose after a list is not:
     a reference list ends its article, not the file. One pass: linear in the sentences.
     """
     pieces = [_CITATION_PIECE.match(s.strip()) is not None for s in sentences]
@@ -503,11 +504,18 @@ def citation_runs(sentences: Sequence[str]) -> list[bool]:
     count = 0
 
     def close(first: int, final: int, hits: int) -> None:
-        if hits >= _CITATION_LIST:
+        if hits >= 2:
+            # Two citations close together: what lies between is part of them when short
+            # (a title, "Report number 9."); three or more: a list, everything between.
             for k in range(first, final + 1):
-                out[k] = True
+                out[k] = out[k] or hits >= _CITATION_LIST or _words(sentences[k]) <= _SHORT
             k = final + 1
-            while k < len(sentences) and k <= final + 3 and _words(sentences[k]) <= _SHORT:
+            while (
+                hits >= _CITATION_LIST
+                and k < len(sentences)
+                and k <= final + 3
+                and _words(sentences[k]) <= _SHORT
+            ):
                 out[k] = True
                 k += 1
 

@@ -349,3 +349,21 @@ def test_info_box_fields_are_retrieved_and_highlighted(engine, question: str, fi
         top = answer.passages[0]
         assert "Headquarters: Moscow" in engine.stored.chunks[top.chunk_id].display
         assert top.highlight == "Headquarters | Moscow, Russia"
+
+
+def test_scattered_citations_in_a_long_file_cost_only_themselves() -> None:
+    """The old filter dropped everything after the first cluster of citation-like sentences."""
+    lines = []
+    for i in range(2000):
+        if i % 10 == 9:
+            lines.append(f"Smith, J. ({1900 + i % 100}). Report number {i}. Retrieved 2 May 2010.")
+        else:
+            lines.append(f"In year {i} the council of the league met in port number {i % 37} to plan.")
+    doc = _doc("\n".join(lines))
+    done = chunk_document(doc)
+    kept = {doc.text[s.start : s.end] for s in done.sentences}
+    assert all(line in kept for line in lines if line.startswith("In year"))
+    assert not any("Retrieved" in t for t in kept)
+    # Each citation is three sentences; the two spaces between them are whitespace, not text.
+    cited = sum(len(line) - 2 for line in lines if line.startswith("Smith"))
+    assert done.account.left_out == {"references": cited}
