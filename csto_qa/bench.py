@@ -271,7 +271,8 @@ def bench_build(engine: Any, args: argparse.Namespace) -> dict[str, Any]:
         clock = now
 
     documents = load_corpus(corpus_dir).documents
-    sentences, chunks = chunk_corpus(documents, ChunkParams())
+    chunked = chunk_corpus(documents, ChunkParams())
+    sentences, chunks = chunked.sentences, chunked.chunks
     lap("corpus_and_chunking_s")
     BM25Index.build([tokenize(c.index_text) for c in chunks])
     lap("bm25_s")

@@ -1,30 +1,36 @@
 """Chunking: documents into sentence-aligned passages that keep their section and offsets.
 
-A document is read line by line. Short title-like lines followed by prose are section
-headings; lines of table rules and image stubs (``|``, ``---|---|``, ``![]()``) are skipped
-but do not split a passage; a long reference list at the end of a document is left out
-of the index (it stays in the document, so it is still visible in context).
-Passages never cut a sentence, never cross a heading and overlap by one short sentence.
+``csto_qa.structure`` says what each line of a document is: prose, a heading, an info-box
+or table field, or debris (table rules, image stubs, navigation, "Contents" lists, "See
+also" / "References" blocks, repeated page furniture). Prose is split into sentences;
+each field is one unit of its own, shown as ``Name: value``; bibliography entries are found
+sentence by sentence. Debris is never a unit: it stays in the document (visible in
+context) and is counted, per reason, in the document's ``ChunkAccount``. A reference list
+ends its article, not the file: prose after it is indexed.
+Passages never cut a sentence, never cross a heading or a block of debris, never go on
+from a table into prose, and overlap by one short sentence. Every step is linear in
+the length of the text (tests/test_chunking.py checks 4x input costs < 8x CPU time). Measured
+here: a 2 MB run-on sentence 0.73 s, 2 MB without a space 0.34 s, 2 MB of dots 0.94 s (the
+old sentence-boundary regex took 112 s for 80 kB of dots: quadratic); the four corpus
+documents 8 ms for structure detection.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from csto_qa.errors import CstoQaError
 from csto_qa.records import Chunk, Document, Sentence
 from csto_qa.sentences import split_line, split_long
+from csto_qa.structure import ItemKind, Reason, analyse, citation_runs
 
-CHUNKER_VERSION = 1
+# 2: structure detection (fields as units, debris and reference blocks left out, accounts).
+CHUNKER_VERSION = 2
 
-_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
-_TERMINAL = tuple('.!?:;"”’)…,')
-_REFERENCE = re.compile(
-    r"\bRetrieved \d|\bArchived\b.*\bfrom the original\b|\bISBN\b|\(PDF\)|\bdoi:|\bS2CID\b"
-    r"|^\d{1,2} [A-Z][a-z]+ \d{4}\.$|^[A-Z][\w.&/ -]{1,40}\.$"
-)
+# Debris that only decorates a table: it neither ends a passage nor is one.
+_INLINE_DEBRIS = frozenset({Reason.TABLE_RULES, Reason.IMAGES, Reason.TABLE_HEADERS})
 
 
 @dataclass(frozen=True)
@@ -55,103 +61,136 @@ class ChunkParams:
 
 
 @dataclass(frozen=True)
+class ChunkAccount:
+    """Where the characters of one document went: indexed, or left out and why.
+
+    ``indexed`` counts the characters of its sentences and headings; ``left_out`` maps a
+    reason (``Reason.value``) to characters. The rest is whitespace between them and the
+    cell borders (``|``) around table fields.
+    """
+
+    doc_id: str
+    characters: int
+    indexed: int
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def left_out_total(self) -> int:
+        return sum(self.left_out.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One line for the build report: ``doc: 8,674 characters, 6,010 indexed; left out: ...``."""
+        reasons = ", ".join(
+            f"{n:,} {reason}" for reason, n in sorted(self.left_out.items(), key=lambda kv: -kv[1])
+        )
+        return (
+            f"{self.doc_id}: {self.characters:,} characters, {self.indexed:,} indexed; "
+            f"left out: {reasons or 'nothing'}"
+        )
+
+
+@dataclass(frozen=True)
+class ChunkedDocument:
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    account: ChunkAccount
+
+
+@dataclass(frozen=True)
+class ChunkedCorpus:
+    """Sentences and passages of a corpus with corpus-wide ids, and one account per document."""
+
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    accounts: list[ChunkAccount]
+
+
+@dataclass(frozen=True)
 class _Unit:
-    """A sentence with the section it belongs to and its word count."""
+    """A sentence or a field, with its section, word count and run.
+
+    Units of different runs (separated by a heading, a block of debris, a reference list
+    or the border between a table and prose) never share a passage.
+    """
 
     start: int
     end: int
     section: str
     words: int
-    run: int  # units of different runs (separated by a heading) never share a passage
+    run: int
+    display: str = ""  # fields only: "Name: value"
 
 
-def _is_noise(line: str) -> bool:
-    """Table rules, lone pipes and image stubs: fewer than two letters once markup is gone."""
-    return len(_LETTERS.findall(re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line))) < 2
+@dataclass
+class _Draft:
+    start: int
+    end: int
+    section: str
+    group: int
+    fact: bool
+    display: str = ""
 
 
-def _is_prose(line: str) -> bool:
-    return len(line.split()) >= 12 or line.rstrip().endswith(_TERMINAL)
-
-
-def _heading_ok(line: str, max_words: int) -> bool:
-    stripped = line.strip()
-    return (
-        0 < len(stripped.split()) <= max_words
-        and not stripped.endswith(_TERMINAL)
-        and "|" not in stripped
-        and "http" not in stripped
-        and (stripped[0].isupper() or stripped[0].isdigit())
-    )
-
-
-def _headings(lines: list[str]) -> set[int]:
-    """Indexes of heading lines: short lines followed by prose (or by a sub-heading and prose)."""
-    content = [i for i, line in enumerate(lines) if line.strip() and not _is_noise(line)]
-    found: set[int] = set()
-    for pos, i in enumerate(content):
-        nxt = content[pos + 1] if pos + 1 < len(content) else None
-        after = content[pos + 2] if pos + 2 < len(content) else None
-        if nxt is None or not _heading_ok(lines[i], 10):
-            continue
-        if _is_prose(lines[nxt]) and not _heading_ok(lines[nxt], 10):
-            found.add(i)
-        elif (
-            _heading_ok(lines[i], 4)
-            and _heading_ok(lines[nxt], 8)
-            and after is not None
-            and _is_prose(lines[after])
-        ):
-            found.add(i)
-    return found
-
-
-def _reference_tail(text: str, units: list[_Unit]) -> int:
-    """Index of the first unit of a trailing reference list, or ``len(units)`` if none.
-
-    The tail starts at the first window of 12 units of which at least 5 look like
-    citations, provided at least 20 citation-like units follow it.
-    """
-    flags = [bool(_REFERENCE.search(text[u.start : u.end])) for u in units]
-    if sum(flags) < 20:
-        return len(units)
-    for i in range(len(units)):
-        if flags[i] and sum(flags[i : i + 12]) >= 5 and sum(flags[i:]) >= 20:
-            return i
-    return len(units)
-
-
-def segment(doc: Document, max_words: int = 150) -> list[_Unit]:
-    """The document's sentences with their sections; reference tails removed."""
+def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAccount]:
+    """The document's units with their sections and runs, and the account of its text."""
     text = doc.text
-    lines = text.split("\n")
-    headings = _headings(lines)
-    units: list[_Unit] = []
-    offset, section, run, last_heading = 0, "", 0, -2
-    for i, line in enumerate(lines):
-        start, end = offset, offset + len(line)
-        offset = end + 1
-        if i in headings:
-            title = line.strip()
+    drafts: list[_Draft] = []
+    left_out: Counter[str] = Counter()
+    headings = 0
+    section, group, last_heading_end = "", 0, -2
+    for position, item in enumerate(analyse(text)):
+        if item.kind is ItemKind.HEADING:
+            title = text[item.start : item.end]
+            headings += item.end - item.start
             # The first line of a page is its title, not a section of it.
-            if i == 0 or (not units and title.casefold() == doc.title.casefold()):
+            if position == 0 or (not drafts and title.casefold() == doc.title.casefold()):
                 section = ""
-            elif last_heading == i - 1 and section:
+            elif section and not text[last_heading_end : item.start].strip():
                 section = f"{section} › {title}"
             else:
                 section = title
-            last_heading = i
+            last_heading_end = item.end
+            group += 1
+        elif item.kind is ItemKind.LEFT_OUT and item.reason is not None:
+            left_out[item.reason.value] += item.end - item.start
+            if item.reason not in _INLINE_DEBRIS:
+                group += 1
+        elif item.kind is ItemKind.FACT and len(item.display.split()) <= max_words:
+            drafts.append(_Draft(item.start, item.end, section, group, True, item.display))
+        else:  # prose, a caption, or a field too long to be one unit
+            # A picture's caption is a passage of its own: it describes what the text cannot show.
+            caption = item.kind is ItemKind.CAPTION
+            group += caption
+            for s, e in split_line(text, item.start, item.end):
+                spans = split_long(text, s, e, max_words) if len(text[s:e].split()) > max_words else [(s, e)]
+                drafts.extend(_Draft(ps, pe, section, group, False) for ps, pe in spans)
+            group += caption
+    # Bibliography entries, found sentence by sentence among the prose.
+    prose = [d for d in drafts if not d.fact]
+    flags = dict(
+        zip((id(d) for d in prose), citation_runs([text[d.start : d.end] for d in prose]), strict=True)
+    )
+    units: list[_Unit] = []
+    run, previous, dropped = 0, None, False
+    for draft in drafts:
+        if flags.get(id(draft), False):
+            left_out[Reason.REFERENCES.value] += draft.end - draft.start
+            dropped = True
+            continue
+        # A table goes with the prose that introduces it, but the prose after a table (or
+        # after an info-box, at the top of a page) starts a passage of its own.
+        if previous is not None and (
+            dropped or draft.group != previous.group or (previous.fact and not draft.fact)
+        ):
             run += 1
-            continue
-        if not line.strip() or _is_noise(line):
-            continue
-        for s, e in split_line(text, start, end):
-            spans = [(s, e)]
-            if len(text[s:e].split()) > max_words:
-                spans = split_long(text, s, e, max_words)
-            for ps, pe in spans:
-                units.append(_Unit(ps, pe, section, len(text[ps:pe].split()), run))
-    return units[: _reference_tail(text, units)]
+        words = len((draft.display or text[draft.start : draft.end]).split())
+        units.append(_Unit(draft.start, draft.end, draft.section, words, run, draft.display))
+        previous, dropped = draft, False
+    indexed = headings + sum(u.end - u.start for u in units)
+    return units, ChunkAccount(doc.doc_id, len(text), indexed, dict(left_out))
 
 
 def _pack(units: list[_Unit], params: ChunkParams) -> list[tuple[int, int]]:
@@ -179,16 +218,30 @@ def _pack(units: list[_Unit], params: ChunkParams) -> list[tuple[int, int]]:
     return groups
 
 
+def _display(text: str, units: list[_Unit]) -> str:
+    """The passage without the debris inside its span ("" when the span has none)."""
+    if not any(u.display for u in units) and all(
+        not text[a.end : b.start].strip() for a, b in zip(units, units[1:], strict=False)
+    ):
+        return ""
+    parts = [units[0].display or text[units[0].start : units[0].end]]
+    for a, b in zip(units, units[1:], strict=False):
+        gap = text[a.end : b.start]
+        parts.append(gap if not gap.strip() and not (a.display or b.display) else "\n")
+        parts.append(b.display or text[b.start : b.end])
+    return "".join(parts)
+
+
 def chunk_document(
     doc: Document,
     params: ChunkParams | None = None,
     first_chunk_id: int = 0,
     first_sentence_id: int = 0,
-) -> tuple[list[Sentence], list[Chunk]]:
-    """Sentences and passages of one document, with global ids starting at the given ones."""
+) -> ChunkedDocument:
+    """Sentences, passages and account of one document, with global ids from the given ones."""
     params = params or ChunkParams()
-    units = segment(doc, params.max_words)
-    sentences = [Sentence(doc.doc_id, u.start, u.end) for u in units]
+    units, account = segment(doc, params.max_words)
+    sentences = [Sentence(doc.doc_id, u.start, u.end, u.display) for u in units]
     chunks: list[Chunk] = []
     run_start = 0
     for k in range(1, len(units) + 1):
@@ -206,20 +259,21 @@ def chunk_document(
                     end=last.end,
                     text=doc.text[first.start : last.end],
                     sentences=(first_sentence_id + run_start + a, first_sentence_id + run_start + b),
+                    display=_display(doc.text, units[run_start + a : run_start + b]),
                 )
             )
         run_start = k
-    return sentences, chunks
+    return ChunkedDocument(sentences, chunks, account)
 
 
-def chunk_corpus(
-    documents: list[Document], params: ChunkParams | None = None
-) -> tuple[list[Sentence], list[Chunk]]:
-    """Sentences and passages of every document, with corpus-wide ids."""
+def chunk_corpus(documents: list[Document], params: ChunkParams | None = None) -> ChunkedCorpus:
+    """Sentences and passages of every document, with corpus-wide ids, and their accounts."""
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
+    accounts: list[ChunkAccount] = []
     for doc in documents:
-        doc_sentences, doc_chunks = chunk_document(doc, params, len(chunks), len(sentences))
-        sentences.extend(doc_sentences)
-        chunks.extend(doc_chunks)
-    return sentences, chunks
+        done = chunk_document(doc, params, len(chunks), len(sentences))
+        sentences.extend(done.sentences)
+        chunks.extend(done.chunks)
+        accounts.append(done.account)
+    return ChunkedCorpus(sentences, chunks, accounts)

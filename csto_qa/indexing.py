@@ -147,14 +147,18 @@ def _build(
         loaded = load_corpus(corpus_dir)
         for warning in loaded.warnings:
             report(f"warning: {warning}")
-        sentences, chunks = chunk_corpus(loaded.documents, params)
+        chunked = chunk_corpus(loaded.documents, params)
+        sentences, chunks = chunked.sentences, chunked.chunks
+        for account in chunked.accounts:
+            if account.left_out:
+                report(account.summary())
         report(
             f"indexing {len(loaded.documents)} documents: {len(chunks)} passages, {len(sentences)} sentences"
         )
         bm25 = BM25Index.build([tokenize(c.index_text) for c in chunks])
         docs = {d.doc_id: d for d in loaded.documents}
         chunk_vectors = encoder.encode([c.index_text for c in chunks], progress=progress)
-        sentence_texts = [docs[s.doc_id].text[s.start : s.end] for s in sentences]
+        sentence_texts = [s.display or docs[s.doc_id].text[s.start : s.end] for s in sentences]
         sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
         dense = DenseIndex.build(chunk_vectors)
         manifest = {
@@ -165,6 +169,7 @@ def _build(
                 "files": fingerprint,
                 "skipped": loaded.warnings,
                 "manifest": MANIFEST_NAME in fingerprint,
+                "accounts": [a.to_dict() for a in chunked.accounts],
             },
             "chunking": params.to_dict(),
             "chunker_version": CHUNKER_VERSION,

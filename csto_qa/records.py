@@ -66,11 +66,18 @@ def page_span(pages: tuple[int, ...] | list[int], start: int, end: int) -> PageS
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence (or a line that acts as one) of a document: ``text[start:end]``."""
+    """A sentence (or a line that acts as one) of a document: ``text[start:end]``.
+
+    ``display`` is empty for prose. For an info-box or table field it is the field as
+    ``Name: value`` (``Headquarters: Moscow, Russia``), while ``start:end`` still spans the
+    original lines (``Headquarters | Moscow, Russia``). The display form is what the
+    embedding sees and what a UI should show; offsets always refer to the original.
+    """
 
     doc_id: str
     start: int
     end: int
+    display: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +93,12 @@ class Chunk:
 
     ``sentences`` is the half-open range of global sentence ids the passage is made of,
     which lets the answer step highlight a sentence without re-splitting the text.
+
+    ``text`` is always the original span (``document.text[start:end]``), debris between
+    its sentences included (a table rule between two info-box fields). ``display`` is empty
+    when that span is clean; otherwise it is the passage as it should be read: its
+    sentences in order, fields as ``Name: value``, debris left out. ``index_text`` (what
+    BM25 and the encoder see) uses ``display`` when there is one; a UI should show it too.
     """
 
     chunk_id: int
@@ -96,11 +109,17 @@ class Chunk:
     end: int
     text: str
     sentences: tuple[int, int] = (0, 0)
+    display: str = ""
+
+    @property
+    def readable(self) -> str:
+        """The passage as a reader should see it: ``display`` if set, else ``text``."""
+        return self.display or self.text
 
     @property
     def index_text(self) -> str:
         """Text given to BM25 and the encoder: the section heading adds useful context."""
-        return f"{self.section}. {self.text}" if self.section else self.text
+        return f"{self.section}. {self.readable}" if self.section else self.readable
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -19,8 +19,10 @@ ABBREVIATIONS = frozenset(
 
 # A sentence end: terminal punctuation, optional closing quotes/brackets, then a space and
 # something that can start a sentence (capital, digit, opening quote or bracket).
+# The lookbehind and the possessive quantifiers keep it linear: without them a run of n
+# dots was re-scanned from each of its dots, O(n²) (2 MB of "....." took minutes).
 _BOUNDARY = re.compile(
-    r"""[.!?…]+["'”’»)\]]*(?=\s+["'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0400-\u04FF\u0531-\u0556\u10A0-\u10FF])"""
+    r"""(?<![.!?…])[.!?…]++["'”’»)\]]*+(?=\s++["'“‘«(\[]?[A-Z0-9\u00C0-\u024F\u0400-\u04FF\u0531-\u0556\u10A0-\u10FF])"""
 )
 _LAST_WORD = re.compile(r"([\w.]+)$", re.UNICODE)
 # How far back from a period to look for the word it ends. Searching from the start of the

@@ -33,7 +33,7 @@ def assert_same_scores(corpus: list[list[str]], queries: list[list[str]]) -> Non
 @pytest.fixture(scope="module")
 def real_corpus(corpus_dir: Path) -> list[list[str]]:
     documents = load_corpus(corpus_dir).documents
-    _, chunks = chunk_corpus(documents, ChunkParams())
+    chunks = chunk_corpus(documents, ChunkParams()).chunks
     return [tokenize(c.index_text) for c in chunks]
 
 

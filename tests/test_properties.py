@@ -23,12 +23,29 @@ ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_s
 # headings, blank lines, table rules, long run-on lines; hypothesis mixes and shrinks them.
 _WORDS = st.sampled_from(
     "The CSTO was founded in 2002 . Mr. Putin U.N. e.g. Armenia Kazakhstan ОДКБ Коллекти́вные "
-    "Հայաստան საქართველო 🛡️ | ---|--- ![img](x.png) ? ! … « » ( ) \" ' İstanbul ß ﬁ 1.5 A. V.".split()
+    "Հայաստան საქართველო 🛡️ | ---|--- ![img](x.png) ? ! … « » ( ) \" ' İstanbul ß ﬁ 1.5 A. V. "
+    "Smith, J. (1999). ISBN Retrieved 2 May 2010. https://a.example/x www.b.example".split()
 )
 _LINE = st.lists(
     st.one_of(_WORDS, st.text(st.characters(max_codepoint=0x2FFF), min_size=1, max_size=8)), max_size=40
 ).map(" ".join)
-DOC_TEXT = st.lists(st.one_of(_LINE, st.just(""), st.just("   ")), max_size=30).map("\n".join)
+# Lines of flattened web pages: table rows and rules, field names, back-matter headings.
+_PAGE_LINE = st.sampled_from(
+    [
+        "|",
+        "---|---|",
+        "Headquarters | Moscow |",
+        "Official language",
+        "Location | |",
+        "References",
+        "See also",
+        "Contents",
+        "- Warsaw Pact",
+        "![]() Emblem",
+        "Site by X https://x.example/a",
+    ]
+)
+DOC_TEXT = st.lists(st.one_of(_LINE, _PAGE_LINE, st.just(""), st.just("   ")), max_size=30).map("\n".join)
 TEXTS = st.one_of(ANY_TEXT, DOC_TEXT)
 
 
@@ -119,7 +136,8 @@ def test_chunks_reproduce_their_text_and_sentences_stay_in_bounds(
     text: str, params: ChunkParams, title: str
 ) -> None:
     doc = Document(doc_id="d", title=title, text=text)
-    sentences, chunks = chunk_document(doc, params, first_chunk_id=7, first_sentence_id=100)
+    done = chunk_document(doc, params, first_chunk_id=7, first_sentence_id=100)
+    sentences, chunks = done.sentences, done.chunks
     previous = 0
     for sentence in sentences:
         assert previous <= sentence.start < sentence.end <= len(text)
@@ -133,9 +151,15 @@ def test_chunks_reproduce_their_text_and_sentences_stay_in_bounds(
         assert chunk.start == sentences[first - 100].start and chunk.end == sentences[last - 101].end
         # Size counts the passage's sentences; skipped noise lines inside it (table rules,
         # image stubs) do not split a passage and do not count.
-        size = sum(len(text[s.start : s.end].split()) for s in sentences[first - 100 : last - 100])
+        units = sentences[first - 100 : last - 100]
+        size = sum(len((s.display or text[s.start : s.end]).split()) for s in units)
         assert size <= params.max_words + params.min_words
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    # Every character is indexed, left out for a reason, or whitespace/cell borders between.
+    account = done.account
+    assert account.characters == len(text)
+    assert 0 <= account.indexed and account.indexed + account.left_out_total <= len(text)
+    assert all(n > 0 for n in account.left_out.values())
 
 
 # --- ingest ------------------------------------------------------------------------------------

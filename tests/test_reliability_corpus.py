@@ -215,7 +215,8 @@ def test_a_fifty_megabyte_file_is_ingested_and_chunked(tmp_path: Path) -> None:
     loaded = load_corpus(corpus)
     assert loaded.warnings == [] and len(loaded.documents) == 1
     text = loaded.documents[0].text
-    sentences, chunks = chunk_corpus(loaded.documents)
+    chunked = chunk_corpus(loaded.documents)
+    sentences, chunks = chunked.sentences, chunked.chunks
     assert len(chunks) > 50_000
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert all(0 <= s.start < s.end <= len(text) for s in sentences)
