@@ -382,6 +382,11 @@ def _mark_blocks(lines: list[_Line]) -> None:
             pos += 1
 
 
+# "Article 7", "Chapter II", "Part 3", "1. Scope": a numbered heading is a section even right
+# under the title (a charter's first article), never a subtitle.
+_NUMBERED_HEADING = re.compile(r"(?:[A-Z][a-z]+\.?\s+)?(?:\d+|[IVXLC]+)(?:[.:)]?$|\s*[.:)–-]?\s+[A-Z])")
+
+
 def _mark_headings(lines: list[_Line]) -> None:
     """Short title-like lines followed by prose (or by a sub-heading and prose)."""
     content = [ln for ln in lines if ln.text.strip() and ln.kind is None]
@@ -390,7 +395,12 @@ def _mark_headings(lines: list[_Line]) -> None:
         after = content[pos + 2] if pos + 2 < len(content) else None
         if nxt is None or not heading_ok(line.text, 10):
             continue
-        if pos == 1 and content[0].kind is None and content[0] is _first_content(lines):
+        if (
+            pos == 1
+            and content[0].kind is None
+            and content[0] is _first_content(lines)
+            and not _NUMBERED_HEADING.match(line.text.strip())
+        ):
             continue  # the line under a page's title line is its subtitle (a native name, a tagline)
         if is_prose(nxt.text) and not heading_ok(nxt.text, 10):
             line.kind = ItemKind.HEADING

@@ -183,3 +183,12 @@ def test_the_line_under_a_title_line_is_a_subtitle_not_a_section() -> None:
         "Harbour League\nHistory\nThe league was founded in 1950 by twelve port cities that share pilots.\n"
     )
     assert [i.kind for i in analyse(text)] == [ItemKind.HEADING, ItemKind.HEADING, ItemKind.TEXT]
+
+
+def test_a_numbered_heading_under_the_title_is_a_section_not_a_subtitle() -> None:
+    for heading in ("Article 1", "Chapter II", "1. Scope", "Article 5 – Collective defence"):
+        text = (
+            f"Charter of the Harbour League\n{heading}\n"
+            "The member cities share pilots, charts and a common fund for the upkeep of lights.\n"
+        )
+        assert [i.kind for i in analyse(text)][1] is ItemKind.HEADING, heading
