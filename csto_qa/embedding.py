@@ -22,6 +22,7 @@ is a different model name and triggers a rebuild). Any other model name or path 
 goes through the ordinary sentence-transformers loading. Nothing here writes environment
 variables: the bundled model is loaded with ``local_files_only`` instead.
 """
+
 from __future__ import annotations
 
 import hashlib
