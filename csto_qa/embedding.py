@@ -25,7 +25,8 @@ costs 36-44 s once per machine here (imports and loading ~20 s, tracing ~7 s, fu
 ``onnx-int8`` uses int8 weights (about twice as fast, cosine ~0.99 to the reference, so it
 is a different model name and triggers a rebuild). Any other model name or path always
 goes through the ordinary sentence-transformers loading. Nothing here writes environment
-variables: the bundled model is loaded with ``local_files_only`` instead.
+variables: the bundled model is loaded with ``local_files_only`` instead (torch itself sets
+``KMP_*`` and ``TORCHINDUCTOR_CACHE_DIR`` when an export or the torch runtime imports it).
 """
 
 from __future__ import annotations
