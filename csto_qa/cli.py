@@ -150,7 +150,29 @@ def run_index(args: argparse.Namespace) -> int:
         f"index '{index_dir}': {counts['documents']} documents, {counts['chunks']} passages, "
         f"model {manifest['model']['name']}"
     )
+    for line in account_lines(manifest):
+        print(line)
     return 0
+
+
+def account_lines(manifest: dict) -> list[str]:
+    """Per document: characters, how many were indexed, and what was left out and why."""
+    from csto_qa.tokenizing import clean_query as plain
+
+    corpus = manifest.get("corpus") if isinstance(manifest.get("corpus"), dict) else {}
+    accounts = [a for a in corpus.get("accounts", []) if isinstance(a, dict)]
+    if not accounts:
+        return []
+    width = max(len(plain(str(a.get("doc_id", "")))) for a in accounts)
+    lines = [f"  {'document':<{width}}  {'characters':>10}  {'indexed':>10}  left out (why)"]
+    for a in accounts:
+        left = a.get("left_out") if isinstance(a.get("left_out"), dict) else {}
+        why = ", ".join(f"{n:,} {reason}" for reason, n in sorted(left.items(), key=lambda kv: -kv[1]))
+        lines.append(
+            f"  {plain(str(a.get('doc_id', ''))):<{width}}  {a.get('characters', 0):>10,}  "
+            f"{a.get('indexed', 0):>10,}  {why or '-'}"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -157,8 +157,10 @@ def _build(
         )
         bm25 = BM25Index.build([tokenize(c.index_text) for c in chunks])
         docs = {d.doc_id: d for d in loaded.documents}
+        report(f"encoding {len(chunks):,} passages")
         chunk_vectors = encoder.encode([c.index_text for c in chunks], progress=progress)
         sentence_texts = [s.display or docs[s.doc_id].text[s.start : s.end] for s in sentences]
+        report(f"encoding {len(sentences):,} sentences")
         sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
         dense = DenseIndex.build(chunk_vectors)
         manifest = {
@@ -167,7 +169,7 @@ def _build(
             "model": {"name": encoder.name, "weights_sha256": encoder.weights_sha256, "dim": encoder.dim},
             "corpus": {
                 "files": fingerprint,
-                "skipped": loaded.warnings,
+                "skipped": loaded.warnings,  # every ingest warning (a clash is indexed, and named)
                 "manifest": MANIFEST_NAME in fingerprint,
                 "accounts": [a.to_dict() for a in chunked.accounts],
             },
