@@ -1,0 +1,56 @@
+"""Shared test doubles: one fake encoder, one free port, one tiny corpus.
+
+Import them in a test module with ``from fakes import FakeEncoder, free_port, write_tiny_corpus``
+(pytest puts this folder on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.processes import free_port
+
+__all__ = ["TINY_DOCS", "FakeEncoder", "free_port", "write_tiny_corpus"]
+
+
+class FakeEncoder:
+    """The Encoder interface with hash-seeded random unit vectors: deterministic, instant."""
+
+    name = "fake-encoder"
+    runtime = "fake"
+    weights_sha256 = ""
+    dim = 16
+    load_seconds = 0.0
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            seed = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            vector = np.random.default_rng(int.from_bytes(seed, "little")).standard_normal(self.dim)
+            out[row] = vector / np.linalg.norm(vector)
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+TINY_DOCS = {
+    "alpha.txt": "The Collective Security Treaty Organization was founded in 2002. "
+    "Its members are Armenia, Belarus, Kazakhstan, Kyrgyzstan, Russia and Tajikistan. "
+    "The headquarters are in Moscow.\n\nUzbekistan suspended its membership in 2012. "
+    "Armenia froze its participation in 2024 after disputes with Azerbaijan.",
+    "beta.txt": "The Collective Security Treaty was signed in Tashkent on 15 May 1992. "
+    "In January 2022 the organization sent peacekeepers to Kazakhstan during unrest. "
+    "The force left the country within weeks.",
+}
+
+
+def write_tiny_corpus(folder: Path) -> Path:
+    """Two short documents about the CSTO in ``folder`` (created); returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in TINY_DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
