@@ -9,6 +9,7 @@ pyproject.toml checks it). Run from the checkout after ``pip install -e ".[test]
     python -m benchmarks.tune                       # the sweep behind the engine's defaults
 
 Shared pieces have one owner each: :mod:`benchmarks.processes` (free ports, child processes,
-their memory, the app server) and :mod:`benchmarks.measure` (query stage timings through
-``Engine.ask`` and ``Answer.timings_ms``, summaries, machine info, JSON results).
+their memory, the app server), :mod:`benchmarks.measure` (query stage timings through
+``Engine.ask`` and ``Answer.timings_ms``, summaries, machine info, JSON results) and
+:mod:`benchmarks.options` (the options they share, their checks, ``main``).
 """

@@ -32,8 +32,14 @@ from benchmarks.measure import (
     time_questions,
     write_json,
 )
+from benchmarks.options import (
+    add_engine_options,
+    add_query_options,
+    check_query_options,
+    engine_args,
+    run_main,
+)
 from benchmarks.processes import CLI, app_server, peak_rss_mb, repeated, run_child
-from csto_qa.config import MODES, EngineSettings, Mode
 from csto_qa.errors import CstoQaError
 
 if TYPE_CHECKING:
@@ -45,46 +51,21 @@ PARTS = ("query", "build", "startup", "app")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--index-dir", help="index folder (default: index/ beside corpus/)")
-    parser.add_argument("--corpus-dir", help="corpus folder (default: ./corpus)")
-    parser.add_argument("--model", help="embedding model (default: the bundled all-MiniLM-L6-v2)")
-    parser.add_argument("--out", default="bench-out", help="folder for the JSON results (default: bench-out)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the questions (default: 3)")
+    add_engine_options(parser)
+    add_query_options(parser)
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per start-up figure (3)")
-    parser.add_argument("--k", type=int, default=5, help="passages per answer (default: 5)")
-    parser.add_argument("--mode", choices=MODES, default=Mode.HYBRID.value)
     parser.add_argument(
         "--skip", action="append", default=[], choices=PARTS, help="leave out a part (repeatable)"
     )
-    parser.add_argument("--questions", help="JSONL question file (default: the evaluation set)")
-    parser.add_argument("--limit", type=int, help="use only the first N questions (quick runs)")
     return parser
-
-
-def check_args(args: argparse.Namespace) -> None:
-    """Bad counts fail here with the option's name, before the model loads."""
-    max_k = EngineSettings().max_k
-    if not 1 <= args.k <= max_k:
-        raise CstoQaError(f"--k {args.k} must be a whole number from 1 to {max_k}")
-    for name in ("repeat", "cold_runs"):
-        if getattr(args, name) < 1:
-            raise CstoQaError(f"--{name.replace('_', '-')} {getattr(args, name)} must be at least 1")
-    if args.limit is not None and args.limit < 1:
-        raise CstoQaError(f"--limit {args.limit} must be at least 1")
-
-
-def engine_args(args: argparse.Namespace, index_dir: str) -> list[str]:
-    """The engine options of ``args`` for a ``csto-qa`` child process."""
-    extra = ["--index-dir", index_dir]
-    for flag, value in (("--corpus-dir", args.corpus_dir), ("--model", args.model)):
-        extra += [flag, value] if value else []
-    return extra
 
 
 def run(args: argparse.Namespace) -> int:
     from csto_qa.engine import Engine
 
-    check_args(args)
+    check_query_options(args)
+    if args.cold_runs < 1:
+        raise CstoQaError(f"--cold-runs {args.cold_runs} must be at least 1")
     report: dict[str, Any] = {"meta": machine_info()}
     engine = Engine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
     report["meta"].update(model=engine.encoder.name, runtime=getattr(engine.encoder, "runtime", "?"))
@@ -287,12 +268,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except CstoQaError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return 2
+    return run_main("bench", build_parser(), run, argv)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.measure import percentile
+from benchmarks.options import add_engine_options, engine_args
 from benchmarks.processes import app_server, current_rss_mb
 from csto_qa.config import MODES, Mode
 from csto_qa.errors import CstoQaError
@@ -245,9 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=5, help="passages per answer (5)")
     parser.add_argument("--mode", choices=MODES, default=Mode.HYBRID.value)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--index-dir", help="index folder for the started server")
-    parser.add_argument("--corpus-dir", help="corpus folder for the started server")
-    parser.add_argument("--model", help="embedding model for the started server")
+    add_engine_options(parser)  # for the server it starts
     return parser
 
 
@@ -262,11 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print("loadtest: starting the app server (loads the model and the index)…", file=sys.stderr)
-            extra = []
-            for flag, value in (("--index-dir", args.index_dir), ("--corpus-dir", args.corpus_dir)):
-                extra += [flag, value] if value else []
-            extra += ["--model", args.model] if args.model else []
-            with app_server(extra) as server:
+            with app_server(engine_args(args)) as server:
                 print(f"loadtest: server pid {server.pid} ready on {server.url}; running…", file=sys.stderr)
                 report = run_load(
                     server.url,

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure import machine_info, question_texts, write_json
+from benchmarks.options import add_engine_options, add_query_options, check_query_options, run_main
 from benchmarks.processes import run_child
-from csto_qa.config import MODES, EngineSettings, Mode
 from csto_qa.errors import CstoQaError
 
 SUFFIXES = {"k": 1_000, "m": 1_000_000}
@@ -43,15 +43,8 @@ def parse_size(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="+", metavar="N", help="passages per synthetic corpus (1k, 10k, 1M…)")
-    parser.add_argument("--index-dir", help="the real index (default: index/ beside corpus/)")
-    parser.add_argument("--corpus-dir", help="corpus folder (default: ./corpus)")
-    parser.add_argument("--model", help="embedding model (default: the bundled all-MiniLM-L6-v2)")
-    parser.add_argument("--out", default="bench-out", help="folder for the JSON results (default: bench-out)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the questions (default: 3)")
-    parser.add_argument("--k", type=int, default=5, help="passages per answer (default: 5)")
-    parser.add_argument("--mode", choices=MODES, default=Mode.HYBRID.value)
-    parser.add_argument("--questions", help="JSONL question file (default: the evaluation set)")
-    parser.add_argument("--limit", type=int, help="use only the first N questions (quick runs)")
+    add_engine_options(parser)  # the real index: its sentences are the synthetic passages' pool
+    add_query_options(parser)
     parser.add_argument(
         "--vectors",
         choices=("random", "mixed"),
@@ -81,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = [parse_size(s) for s in args.sizes]
     if not all(e.strip().isdigit() for e in args.hnsw.split(",") if e.strip()):
         raise CstoQaError(f"--hnsw {args.hnsw!r} must list efSearch values, such as 64,128,256")
-    max_k = EngineSettings().max_k
-    if not 1 <= args.k <= max_k:
-        raise CstoQaError(f"--k {args.k} must be a whole number from 1 to {max_k}")
+    check_query_options(args)
     engine = Engine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
     questions = question_texts(args.questions, args.limit)
     report: dict[str, Any] = {"meta": machine_info(), "sizes": []}
@@ -141,12 +132,7 @@ def format_size(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except CstoQaError as exc:
-        print(f"scale: error: {exc}", file=sys.stderr)
-        return 2
+    return run_main("scale", build_parser(), run, argv)
 
 
 if __name__ == "__main__":

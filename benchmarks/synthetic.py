@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from csto_qa.followup import contextualize
     from csto_qa.lexical import BM25Index
 
-    rss: dict[str, float] = {}
+    rss: dict[str, float | None] = {}
 
     def mark(phase: str) -> None:  # resident memory now, and the peak so far
         rss[f"{phase}_mb"], rss[f"{phase}_peak_mb"] = current_rss_mb(), peak_rss_mb()
@@ -297,13 +297,13 @@ def hnsw_figures(synthetic, bm25, dense, args, efs, questions, vectors, lookup, 
     exact = DenseIndex(faiss.downcast_index(dense.index.storage))
     queries = np.ascontiguousarray(vectors, dtype=np.float32)
     truth = [set(exact.search(q, 10).ids.tolist()) for q in queries]
-    flat_ms = [elapsed_ms(lambda q=q: exact.search(q, settings.depth)) for q in queries]
+    flat_ms = [elapsed_ms(partial(exact.search, q, settings.depth)) for q in queries]
     rows = []
     for ef in efs:
         dense.index.hnsw.efSearch = ef
         found = [set(dense.search(q, 10).ids.tolist()) for q in queries]
         recall = np.mean([len(f & t) / max(len(t), 1) for f, t in zip(found, truth, strict=True)])
-        ms = [elapsed_ms(lambda q=q: dense.search(q, settings.depth)) for q in queries]
+        ms = [elapsed_ms(partial(dense.search, q, settings.depth)) for q in queries]
         rows.append({"ef_search": ef, "recall_at_10": round(float(recall), 4), "search": summary(ms)})
     dense.index.hnsw.efSearch = HNSW_EF_SEARCH
     engine = Engine(synthetic.stored(bm25, dense), FixedVectors(lookup), settings)
