@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.measure import (
+    CPU,
     STAGES,
     guarded,
     machine_info,
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 def bench_queries(engine: Engine, questions: list[str], k: int, mode: str, repeat: int) -> dict[str, Any]:
     samples = time_questions(engine, questions, k, mode, repeat)
-    stages = {stage: summary(samples[stage]) for stage in STAGES}
+    stages = {stage: summary(samples[stage]) for stage in (*STAGES, CPU)}
     ratio = stages["end_to_end"]["p95_ms"] / max(stages["encode"]["p95_ms"], 1e-9)
     return {
         "questions": len(questions),
@@ -209,7 +210,7 @@ def format_report(report: dict[str, Any]) -> str:
     """The human-readable tables."""
     meta = report["meta"]
     lines = [
-        f"csto-qa bench — {meta.get('model')} ({meta.get('runtime')}), {meta['cpus']} CPUs, "
+        f"benchmarks.bench — {meta.get('model')} ({meta.get('runtime')}), {meta['cpus']} CPUs, "
         f"load {meta['load_before'][0]:.2f} → {meta.get('load_after', [0])[0]:.2f}"
     ]
     query = report.get("query")

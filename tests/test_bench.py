@@ -13,7 +13,7 @@ import pytest
 from fakes import FakeEncoder, write_tiny_corpus
 
 from benchmarks import bench
-from benchmarks.measure import STAGES, percentile, summary, time_questions
+from benchmarks.measure import CPU, STAGES, percentile, summary, time_questions
 from csto_qa.errors import CstoQaError
 
 
@@ -38,10 +38,11 @@ def test_stage_timings_come_from_the_engine_public_api(tmp_path: Path) -> None:
     samples = time_questions(
         engine, ["When was the CSTO founded?", "Who froze its participation?"], 3, "hybrid", 2
     )
-    assert set(samples) == set(STAGES)
+    assert set(samples) == {*STAGES, CPU}
     assert all(len(values) == 4 and all(is_number(v) for v in values) for values in samples.values())
     for i, end_to_end in enumerate(samples["end_to_end"]):  # the parts never exceed the whole
         assert samples["encode"][i] + samples["assembly"][i] <= end_to_end
+        assert samples[CPU][i] <= end_to_end + 1.0  # CPU time of one thread, within clock granularity
 
 
 def test_empty_questions_are_refused_with_the_reason(tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ def test_bench_reports_every_figure(tiny: dict[str, Path], capsys: pytest.Captur
     assert bench.main(argv) == 0
     report = json.loads((out / "bench.json").read_text(encoding="utf-8"))
     stages = report["query"]["stages"]
-    assert set(stages) == set(STAGES)
+    assert set(stages) == {*STAGES, CPU}
     for stage in stages.values():
         assert all(is_number(stage[key]) for key in ("median_ms", "p95_ms", "mean_ms", "max_ms"))
         assert stage["n"] == 4
