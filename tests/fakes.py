@@ -1,8 +1,4 @@
-"""Shared test doubles: one fake encoder, one free port, one tiny corpus.
-
-Import them in a test module with ``from fakes import FakeEncoder, free_port, write_tiny_corpus``
-(pytest puts this folder on ``sys.path``).
-"""
+"""Test doubles shared by the test modules."""
 
 from __future__ import annotations
 
@@ -17,13 +13,9 @@ __all__ = ["TINY_DOCS", "FakeEncoder", "free_port", "write_tiny_corpus"]
 
 
 class FakeEncoder:
-    """The Encoder interface with hash-seeded random unit vectors: deterministic, instant."""
+    """The Encoder interface with text-seeded random unit vectors: deterministic, instant."""
 
-    name = "fake-encoder"
-    runtime = "fake"
-    weights_sha256 = ""
-    dim = 16
-    load_seconds = 0.0
+    name, weights_sha256, dim, load_seconds = "fake-encoder", "", 16, 0.0
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -36,6 +28,8 @@ class FakeEncoder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
+
+# free_port (above) is the benchmarks' own: one definition for the tests and the tools.
 
 TINY_DOCS = {
     "alpha.txt": "The Collective Security Treaty Organization was founded in 2002. "
