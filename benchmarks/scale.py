@@ -112,7 +112,8 @@ def format_size(r: dict[str, Any]) -> str:
     lines = [
         f"N={r['n']:>9,}  {r['dense_kind']:<5} build: bm25 {b['bm25_s']:.2f} s + dense {b['dense_s']:.2f} s "
         f"({b['passages_per_s']:,} passages/s)  {memory}",
-        f"{'':13}query excl. encoding: median {q['median_ms']:.2f} ms, p95 {q['p95_ms']:.2f} ms",
+        f"{'':13}query excl. encoding: median {q['median_ms']:.2f} ms, p95 {q['p95_ms']:.2f} ms "
+        f"(CPU {q['cpu_median_ms']:.2f} / {q['cpu_p95_ms']:.2f})",
         f"{'':13}p95 by stage: "
         + ", ".join(f"{k} {v['p95_ms']:.2f}" for k, v in s.items() if k not in ("end_to_end", "other")),
     ]
