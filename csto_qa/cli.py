@@ -1,29 +1,27 @@
-"""Command line: ``csto-qa ask | index | eval | bench | app``.
+"""Command line: ``csto-qa ask | index | eval | app``; every option of the product is parsed here.
 
-A thin layer over the engine: handlers and heavy libraries are imported only when a
-command runs, so ``csto-qa --help`` answers at once. User mistakes end with one line on
-stderr and a non-zero exit, never a traceback.
+A thin layer over plain functions: ``ask`` and ``index`` over the engine and the build,
+``eval`` over :func:`csto_qa.evaluation.run`, ``app`` over :func:`csto_qa.ui.run`. Handlers
+and heavy libraries are imported only when a command runs, so ``csto-qa --help`` answers at
+once. User mistakes end with one line on stderr and a non-zero exit, never a traceback.
+The benchmarks are tooling, not a command: ``python -m benchmarks.bench`` (see the README).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import textwrap
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from csto_qa.records import Answer
+from csto_qa.config import FUSIONS, MODES, EngineSettings
 
-# Subcommands implemented in their own modules: (module, help). Each module provides
-# ``add_arguments(parser)`` and ``run(args) -> int`` and keeps its heavy imports inside.
-EXTERNAL = {
-    "eval": ("csto_qa.evaluation", "measure retrieval on the evaluation set (table, report, plot)"),
-    "bench": ("csto_qa.bench", "time every stage, start-up and scale"),
-    "app": ("csto_qa.ui", "start the chat app in the browser (same as python app.py)"),
-}
+if TYPE_CHECKING:
+    from csto_qa.engine import Engine
+    from csto_qa.records import Answer
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +39,45 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``csto-qa eval``."""
+    from csto_qa.evaluation import DEFAULT_OUT  # a light module: its heavy imports are inside functions
+
+    parser.add_argument(
+        "--questions", help="JSONL questions file (default: corpus/eval/questions.jsonl; see its README)"
+    )
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help=f"comma-separated modes (default: {','.join(MODES)})"
+    )
+    parser.add_argument("--k", type=int, default=10, help="passages per question (default: 10)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the report (default: {DEFAULT_OUT}/)")
+    parser.add_argument("--fusion", choices=FUSIONS, help="override the fusion method")
+    parser.add_argument("--alpha", type=float, help="override the dense weight of convex fusion")
+    parser.add_argument("--rrf-k", type=int, help="override the RRF constant")
+    parser.add_argument("--abstain-threshold", type=float, help="override the abstention threshold")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override any engine setting, e.g. --set weak_threshold=0.45 (repeatable)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(parser)
+
+
+def add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``csto-qa app`` and ``python app.py``."""
+    from csto_qa.ui import DEFAULT_HOST, DEFAULT_PORT  # a light module: gradio is imported inside functions
+
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; 0.0.0.0 opens it to all)",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    add_engine_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from csto_qa import __version__
 
@@ -55,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
     ask.add_argument("--k", type=int, default=5, help="number of passages (default: 5)")
-    ask.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    ask.add_argument("--mode", choices=MODES, default=MODES[0])
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--no-abstain", action="store_true", help="always list passages, even on weak evidence")
     add_engine_arguments(ask)
@@ -64,16 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
     add_engine_arguments(index)
 
-    for name, (module, help_text) in EXTERNAL.items():
-        command = sub.add_parser(name, help=help_text)
-        try:
-            importlib.import_module(module).add_arguments(command)
-        except ImportError:
-            command.set_defaults(unavailable=module)
+    add_eval_arguments(
+        sub.add_parser("eval", help="measure retrieval on the evaluation set (table, report, plot)")
+    )
+    add_app_arguments(sub.add_parser("app", help="start the chat app in the browser (same as python app.py)"))
     return parser
 
 
-def open_engine(args: argparse.Namespace):  # -> Engine, kept lazy for --help speed
+def open_engine(args: argparse.Namespace) -> Engine:
     from csto_qa.engine import Engine
 
     return Engine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
@@ -115,7 +150,7 @@ def run_ask(args: argparse.Namespace) -> int:
     from csto_qa.config import check_request
     from csto_qa.live import LiveEngine
 
-    check_request(args.k, args.mode, 50)
+    check_request(args.k, args.mode, EngineSettings().max_k)
     # A one-shot command: a long rebuild is left to ``csto-qa index``, with a note (live.py).
     engine = LiveEngine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
     if engine.notice:
@@ -135,8 +170,6 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from csto_qa.config import default_corpus_dir, default_index_dir
     from csto_qa.embedding import load_encoder
     from csto_qa.indexing import build
@@ -175,19 +208,53 @@ def account_lines(manifest: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_eval(args: argparse.Namespace) -> int:
+    from csto_qa.evaluation import parse_settings, run
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("fusion", args.fusion),
+            ("alpha", args.alpha),
+            ("rrf_k", args.rrf_k),
+            ("abstain_threshold", args.abstain_threshold),
+        )
+        if value is not None
+    }
+    overrides.update(parse_settings(args.set))
+    return run(
+        questions_path=Path(args.questions) if args.questions else None,
+        modes=args.modes,
+        k=args.k,
+        out=Path(args.out),
+        overrides=overrides,
+        progress=not args.no_progress,
+        open_engine=lambda: open_engine(args),
+    )
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from csto_qa.ui import run
+
+    return run(args.host, args.port, open_engine=lambda: open_engine(args))
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "ask": run_ask,
+    "index": run_index,
+    "eval": run_eval,
+    "app": run_app,
+}
+
+
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run one command; ``parser`` (default: all of ``csto-qa``) is how ``app.py`` parses its options."""
     from csto_qa.errors import CstoQaError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "unavailable", None):
-        print(f"csto-qa: error: the '{args.command}' command is not available in this build", file=sys.stderr)
-        return 2
-    handlers = {"ask": run_ask, "index": run_index}
+    args = (parser or build_parser()).parse_args(argv)
+    command = getattr(args, "command", None) or "app"
     try:
-        if args.command in handlers:
-            return handlers[args.command](args)
-        return int(importlib.import_module(EXTERNAL[args.command][0]).run(args) or 0)
+        return int(HANDLERS[command](args) or 0)
     except CstoQaError as exc:
         print(f"csto-qa: error: {exc}", file=sys.stderr)
         return 2
@@ -196,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def app_parser() -> argparse.ArgumentParser:
+    """The options of ``python app.py`` (the same as ``csto-qa app``)."""
+    parser = argparse.ArgumentParser(
+        prog="app.py", description="Chat with the CSTO documents in the browser."
+    )
+    add_app_arguments(parser)
+    return parser
 
 
 if __name__ == "__main__":

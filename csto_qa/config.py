@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from csto_qa.errors import QueryError
-from csto_qa.fusion import FUSION_METHODS
 
-MODES = ("hybrid", "bm25", "dense")
+
+class Mode(StrEnum):
+    """Retrieval modes. String-valued: ``Mode.HYBRID == "hybrid"``, so plain strings keep working."""
+
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+
+class Fusion(StrEnum):
+    """How the hybrid mode fuses the two rankings (see fusion.py)."""
+
+    CONVEX = "convex"
+    RRF = "rrf"
+
+
+MODES = tuple(m.value for m in Mode)
+FUSIONS = tuple(f.value for f in Fusion)
 CORPUS_ENV = "CSTO_QA_CORPUS"
 INDEX_ENV = "CSTO_QA_INDEX"
 
@@ -19,7 +36,7 @@ INDEX_ENV = "CSTO_QA_INDEX"
 class EngineSettings:
     """Retrieval knobs. Defaults were chosen with ``csto-qa eval``; the README has the table."""
 
-    fusion: str = "convex"
+    fusion: str = Fusion.CONVEX.value
     alpha: float = 0.6  # weight of the dense side in convex fusion
     rrf_k: int = 60
     depth: int = 200  # candidates taken from each retriever before fusion
@@ -33,8 +50,8 @@ class EngineSettings:
     max_query_chars: int = 4000  # longer questions are cut here before retrieval
 
     def __post_init__(self) -> None:
-        if self.fusion not in FUSION_METHODS:
-            raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSION_METHODS)}")
+        if self.fusion not in FUSIONS:
+            raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSIONS)}")
         if not 0.0 <= self.alpha <= 1.0:
             raise QueryError(f"alpha={self.alpha} must be between 0 and 1")
         if not 0.0 <= self.sentence_weight <= 1.0:

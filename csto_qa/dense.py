@@ -1,7 +1,7 @@
 """Dense index: L2-normalised embeddings in a faiss inner-product index.
 
 Exact search (``IndexFlatIP``) while it is fast enough; above ``HNSW_THRESHOLD`` vectors an
-HNSW graph keeps query latency flat at a small recall cost (measured by ``csto-qa bench``).
+HNSW graph keeps query latency flat at a small recall cost (measured by ``python -m benchmarks.scale``).
 The faiss file is plain binary data written by faiss itself, never a pickle.
 """
 

@@ -174,12 +174,12 @@ def load_encoder(name: str | None = None, runtime: str | None = None) -> Encoder
         digest = verify_bundled(model_dir)
         if runtime != "torch":
             try:
-                model = OnnxBert.load(model_dir, digest, int8=runtime == "onnx-int8")
+                onnx_model = OnnxBert.load(model_dir, digest, int8=runtime == "onnx-int8")
             except ImportError:  # onnxruntime/onnx not installed: the torch path still works
                 runtime = "torch"
             else:
                 label = DEFAULT_MODEL + (INT8_SUFFIX if runtime == "onnx-int8" else "")
-                return Encoder(label, digest, model, time.perf_counter() - started, runtime)
+                return Encoder(label, digest, onnx_model, time.perf_counter() - started, runtime)
         # The weights are local: never let the library reach for the hub.
         model = _load_sentence_transformer(str(model_dir), name, local_only=True)
         return Encoder(DEFAULT_MODEL, digest, model, time.perf_counter() - started, "torch")
@@ -262,8 +262,8 @@ class OnnxBert:
 
             if graph is None:
                 graph = self.graph if isinstance(self.graph, bytes) else self.graph.read_bytes()
-                if _sha256(graph) != self.sha256:
-                    raise ModelError(f"'{self.graph}' changed while in use; run the command again")
+                if _sha256(graph) != self.sha256:  # only a file can change: bytes are hashed once
+                    raise ModelError(f"'{self.graph!s}' changed while in use; run the command again")
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1

@@ -16,11 +16,10 @@ Heavy libraries are imported inside functions: ``csto-qa --help`` imports this m
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -557,68 +556,45 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``csto-qa eval``."""
-    from csto_qa.cli import add_engine_arguments
+def run(
+    questions_path: Path | None = None,
+    modes: str | Sequence[str] = ALL_MODES,
+    k: int = 10,
+    out: Path = Path(DEFAULT_OUT),
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    open_engine: Callable[[], Engine] | None = None,
+) -> int:
+    """``csto-qa eval``: print the table and write results.json, report.md and plot.png.
 
-    parser.add_argument(
-        "--questions", help="JSONL questions file (default: corpus/eval/questions.jsonl; see its README)"
-    )
-    parser.add_argument(
-        "--modes", default=",".join(ALL_MODES), help="comma-separated modes (default: hybrid,bm25,dense)"
-    )
-    parser.add_argument("--k", type=int, default=10, help="passages per question (default: 10)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the report (default: {DEFAULT_OUT}/)")
-    parser.add_argument("--fusion", choices=("convex", "rrf"), help="override the fusion method")
-    parser.add_argument("--alpha", type=float, help="override the dense weight of convex fusion")
-    parser.add_argument("--rrf-k", type=int, help="override the RRF constant")
-    parser.add_argument("--abstain-threshold", type=float, help="override the abstention threshold")
-    parser.add_argument(
-        "--set",
-        action="append",
-        metavar="NAME=VALUE",
-        help="override any engine setting, e.g. --set weak_threshold=0.45 (repeatable)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_engine_arguments(parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    """``csto-qa eval``: print the table and write results.json, report.md and plot.png."""
-    from csto_qa.cli import open_engine
+    ``overrides`` are EngineSettings fields (fusion, alpha, ...); ``open_engine`` loads the
+    engine (default: ``Engine.open()``) and is called only once every input has been checked.
+    """
     from csto_qa.config import EngineSettings
     from csto_qa.eval_report import render_table, write_report
     from csto_qa.evalset import default_questions_path
 
-    path = Path(args.questions) if args.questions else default_questions_path()
-    modes = parse_modes(args.modes)
-    if not 1 <= args.k <= 50:
-        raise QueryError(f"--k {args.k} must be a whole number from 1 to 50")
-    overrides = {
-        name: value
-        for name, value in (
-            ("fusion", args.fusion),
-            ("alpha", args.alpha),
-            ("rrf_k", args.rrf_k),
-            ("abstain_threshold", args.abstain_threshold),
-        )
-        if value is not None
-    }
-    overrides.update(parse_settings(getattr(args, "set", None)))
+    path = questions_path or default_questions_path()
+    modes = parse_modes(modes)
+    max_k = EngineSettings().max_k
+    if not 1 <= k <= max_k:
+        raise QueryError(f"--k {k} must be a whole number from 1 to {max_k}")
+    overrides = dict(overrides or {})
     EngineSettings(**overrides)  # a bad value fails here, before the model loads
-    out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CstoQaError(f"--out '{out}' is a file; give a folder for the report")
     questions = read_questions(path)
-    engine = open_engine(args)
+    if open_engine is None:
+        from csto_qa.engine import Engine
+
+        open_engine = Engine.open
+    engine = open_engine()
     if overrides:
         engine = engine.with_settings(**overrides)
     shown = path.resolve()
     with contextlib.suppress(ValueError):  # the report names the file relative to here if it can
         shown = shown.relative_to(Path.cwd().resolve())
-    report = evaluate(
-        engine, questions, modes, args.k, progress=not args.no_progress, questions_file=str(shown)
-    )
+    report = evaluate(engine, questions, modes, k, progress=progress, questions_file=str(shown))
     print(render_table(report))
     try:
         written = write_report(report, out)

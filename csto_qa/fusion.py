@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-FUSION_METHODS = ("rrf", "convex")
+from csto_qa.config import FUSIONS
+
 RRF_K = 60
 
 
@@ -63,4 +64,4 @@ def fuse(
         return rrf([ranks(lexical), ranks(dense)], rrf_k)
     if method == "convex":
         return convex(lexical, dense, alpha)
-    raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(FUSION_METHODS)}")
+    raise ValueError(f"unknown fusion method {method!r}; choose one of {', '.join(FUSIONS)}")

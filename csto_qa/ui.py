@@ -13,11 +13,11 @@ functions below so ``csto-qa --help`` stays instant.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from csto_qa.errors import CstoQaError, QueryError
@@ -54,19 +54,6 @@ SCROLL_TO_ANSWER = """() => {
     wrap.scrollTo({ top: Math.max(0, top - 8), behavior: 'smooth' });
   }, 80);
 }"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``csto-qa app`` and ``python app.py``."""
-    from csto_qa.cli import add_engine_arguments
-
-    parser.add_argument(
-        "--host",
-        default=DEFAULT_HOST,
-        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only; 0.0.0.0 opens it to all)",
-    )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
-    add_engine_arguments(parser)
 
 
 def ask_json(engine: Engine, question: str, k: int = 5, mode: str = "hybrid", history: Any = None) -> dict:
@@ -289,17 +276,22 @@ def check_port(host: str, port: int) -> None:
         ) from None
 
 
-def run(args: argparse.Namespace) -> int:
-    """``csto-qa app``: load the engine first, then serve the chat until Ctrl+C."""
+def run(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_engine: Callable[[], Engine] | None = None
+) -> int:
+    """``csto-qa app``: load the engine first (``open_engine``, default ``Engine.open()``), then
+    serve the chat until Ctrl+C."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from csto_qa.cli import open_engine
+    if open_engine is None:
+        from csto_qa.engine import Engine
 
-    check_port(args.host, args.port)  # fail now, not after loading the model
+        open_engine = Engine.open
+    check_port(host, port)  # fail now, not after loading the model
     started = time.perf_counter()
     print("csto-qa: loading the index and the embedding model…", file=sys.stderr, flush=True)
-    engine = open_engine(args)
+    engine = open_engine()
     app = build_app(engine)
     print(f"csto-qa: engine loaded in {time.perf_counter() - started:.1f} s; starting the server", flush=True)
-    launch(app, args.host, args.port, block=True)
+    launch(app, host, port, block=True)
     return 0

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
+
+from benchmarks.processes import free_port
+
+__all__ = ["TINY_DOCS", "FakeEncoder", "free_port", "write_tiny_corpus"]
 
 
 class FakeEncoder:
@@ -22,3 +27,24 @@ class FakeEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+# free_port (above) is the benchmarks' own: one definition for the tests and the tools.
+
+TINY_DOCS = {
+    "alpha.txt": "The Collective Security Treaty Organization was founded in 2002. "
+    "Its members are Armenia, Belarus, Kazakhstan, Kyrgyzstan, Russia and Tajikistan. "
+    "The headquarters are in Moscow.\n\nUzbekistan suspended its membership in 2012. "
+    "Armenia froze its participation in 2024 after disputes with Azerbaijan.",
+    "beta.txt": "The Collective Security Treaty was signed in Tashkent on 15 May 1992. "
+    "In January 2022 the organization sent peacekeepers to Kazakhstan during unrest. "
+    "The force left the country within weeks.",
+}
+
+
+def write_tiny_corpus(folder: Path) -> Path:
+    """Two short documents about the CSTO in ``folder`` (created); returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in TINY_DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -6,7 +6,6 @@ user's script would. Rendering tests call the pure functions of ``csto_qa.ui_ren
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -273,8 +272,7 @@ def test_run_loads_the_engine_before_serving(monkeypatch) -> None:
     monkeypatch.setattr(csto_qa.cli, "open_engine", lambda args: calls.append("open") or engine)
     monkeypatch.setattr(csto_qa.ui, "build_app", lambda e: calls.append("build") or "app")
     monkeypatch.setattr(csto_qa.ui, "launch", lambda app, host, port, block: calls.append((app, host, port)))
-    args = argparse.Namespace(host="127.0.0.1", port=7999, index_dir=None, corpus_dir=None, model=None)
-    assert csto_qa.ui.run(args) == 0
+    assert csto_qa.cli.main(["app", "--port", "7999"]) == 0
     assert calls == ["port", "open", "build", ("app", "127.0.0.1", 7999)]
 
 
@@ -293,10 +291,9 @@ def test_a_busy_port_is_a_clear_error_before_the_model_loads() -> None:
 
 
 def test_app_options_default_to_loopback_port_7860() -> None:
-    from csto_qa.ui import add_arguments
+    from csto_qa.cli import app_parser
 
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
+    parser = app_parser()
     args = parser.parse_args([])
     assert (args.host, args.port) == ("127.0.0.1", 7860)
     assert {"index_dir", "corpus_dir", "model"} <= set(vars(args))

@@ -204,3 +204,11 @@ def test_torch_runtime_writes_no_environment_variable_of_its_own(tmp_path: Path)
     changed = ours["changed"]
     assert isinstance(changed, list)
     assert not [k for k in changed if k.startswith(("HF_", "TRANSFORMERS_"))]
+
+
+def test_unknown_runtime_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from csto_qa.embedding import RUNTIME_ENV, resolve_runtime
+
+    monkeypatch.setenv(RUNTIME_ENV, "cuda")
+    with pytest.raises(ModelError, match="CSTO_QA_RUNTIME"):
+        resolve_runtime()

@@ -54,5 +54,5 @@ def test_convex_rejects_alpha_outside_unit_interval(alpha: float) -> None:
 
 
 def test_unknown_method_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="'mean'.*rrf, convex"):
+    with pytest.raises(ValueError, match="'mean'.*convex, rrf"):
         fuse({}, {}, "mean")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 import json
 import random
-import socket
 
 import pytest
+from fakes import free_port
 
 from csto_qa.config import MODES
 from csto_qa.engine import EMPTY_QUESTION, Engine
@@ -159,12 +159,6 @@ def test_cli_stdin_that_is_not_utf8_does_not_crash(cli) -> None:
 
 
 # --- the app's /ask endpoint ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

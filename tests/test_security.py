@@ -173,12 +173,11 @@ def test_a_document_id_cannot_reach_a_file(engine, doc_id: str) -> None:
 
 
 def test_app_listens_on_loopback_by_default() -> None:
-    import argparse
+    from benchmarks import loadtest
+    from csto_qa import ui
+    from csto_qa.cli import app_parser
 
-    from csto_qa import loadtest, ui
-
-    parser = argparse.ArgumentParser()
-    ui.add_arguments(parser)
+    parser = app_parser()
     assert parser.parse_args([]).host == "127.0.0.1" == ui.DEFAULT_HOST
     assert ui.launch.__defaults__[0] == "127.0.0.1"
     with pytest.raises(Exception, match="only runs against this machine"):

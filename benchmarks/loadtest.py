@@ -1,8 +1,8 @@
 """Load test of the chat app's public API on loopback: N concurrent clients for T seconds.
 
-    python -m csto_qa.loadtest --clients 16 --seconds 60       # starts its own app server
-    python -m csto_qa.loadtest --clients 8 --requests 5000     # memory run: stops after 5,000 requests
-    python -m csto_qa.loadtest --url http://127.0.0.1:7860     # an app that is already running
+    python -m benchmarks.loadtest --clients 16 --seconds 60       # starts its own app server
+    python -m benchmarks.loadtest --clients 8 --requests 5000     # memory run: stops after 5,000 requests
+    python -m benchmarks.loadtest --url http://127.0.0.1:7860     # an app that is already running
 
 Each client calls the ``/ask`` endpoint the way any HTTP client would (``POST
 /gradio_api/call/ask``, then read the event stream of the result) and checks that the
@@ -19,19 +19,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from benchmarks.measure import percentile
+from benchmarks.options import add_engine_options, engine_args
+from benchmarks.processes import app_server, current_rss_mb
+from csto_qa.config import MODES, Mode
 from csto_qa.errors import CstoQaError
 
 MAX_CLIENTS = 64
@@ -94,19 +92,6 @@ class LoadReport:
         return "\n".join(lines)
 
 
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of process ``pid`` in MiB (Linux ``/proc``; ``None`` elsewhere)."""
-    if pid is None:
-        return None
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def check_loopback(url: str) -> str:
     """``url`` without a trailing slash, if it points at this machine; an error otherwise."""
     parts = urlsplit(url)
@@ -115,15 +100,12 @@ def check_loopback(url: str) -> str:
     return url.rstrip("/")
 
 
-def percentile(sorted_values: list[float], share: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 for none)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(share / 100 * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of the server in MiB (None without a pid or off Linux)."""
+    return None if pid is None else current_rss_mb(pid)
 
 
-def ask_once(client, base: str, question: str, k: int = 5, mode: str = "hybrid") -> dict:
+def ask_once(client: Any, base: str, question: str, k: int = 5, mode: str = "hybrid") -> dict:
     """One call of the app's ``/ask`` endpoint through its HTTP API; raises on any failure."""
     posted = client.post(f"{base}/gradio_api/call/ask", json={"data": [question, k, mode, []]})
     posted.raise_for_status()
@@ -248,61 +230,9 @@ def run_load(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(
-    index_dir: str | Path | None = None,
-    corpus_dir: str | Path | None = None,
-    model: str | None = None,
-    port: int | None = None,
-    startup_seconds: float = 900.0,
-) -> Iterator[tuple[str, int]]:
-    """Start ``csto-qa app`` on 127.0.0.1 in a child process; yields (url, pid), stops it after."""
-    import httpx
-
-    port = port or free_port()
-    command = [sys.executable, "-m", "csto_qa.cli", "app", "--host", "127.0.0.1", "--port", str(port)]
-    for flag, value in (("--index-dir", index_dir), ("--corpus-dir", corpus_dir), ("--model", model)):
-        if value:
-            command += [flag, str(value)]
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            deadline = time.monotonic() + startup_seconds
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    raise CstoQaError(
-                        f"the app server exited with code {server.returncode}:\n{log.read()[-2000:]}"
-                    )
-                if time.monotonic() > deadline:
-                    raise CstoQaError(
-                        f"the app server did not answer on {url} within {startup_seconds:.0f} s"
-                    )
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/gradio_api/info", timeout=5, trust_env=False).status_code == 200:
-                        break
-                time.sleep(0.5)
-            yield url, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(15)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m csto_qa.loadtest",
+        prog="python -m benchmarks.loadtest",
         description="Load-test the chat app's /ask API on this machine (loopback only).",
     )
     parser.add_argument("--clients", type=int, default=16, help=f"concurrent clients, 1-{MAX_CLIENTS} (16)")
@@ -314,11 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=int, help="stop after this many requests (default: time only)")
     parser.add_argument("--url", help="an app already running on 127.0.0.1 (default: start one)")
     parser.add_argument("--k", type=int, default=5, help="passages per answer (5)")
-    parser.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    parser.add_argument("--mode", choices=MODES, default=Mode.HYBRID.value)
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--index-dir", help="index folder for the started server")
-    parser.add_argument("--corpus-dir", help="corpus folder for the started server")
-    parser.add_argument("--model", help="embedding model for the started server")
+    add_engine_options(parser)  # for the server it starts
     return parser
 
 
@@ -333,10 +261,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print("loadtest: starting the app server (loads the model and the index)…", file=sys.stderr)
-            with serve(args.index_dir, args.corpus_dir, args.model) as (url, pid):
-                print(f"loadtest: server pid {pid} ready on {url}; running…", file=sys.stderr)
+            with app_server(engine_args(args)) as server:
+                print(f"loadtest: server pid {server.pid} ready on {server.url}; running…", file=sys.stderr)
                 report = run_load(
-                    url, args.clients, args.seconds, args.requests, pid, k=args.k, mode=args.mode
+                    server.url,
+                    args.clients,
+                    args.seconds,
+                    args.requests,
+                    server.pid,
+                    k=args.k,
+                    mode=args.mode,
                 )
     except CstoQaError as exc:
         print(f"loadtest: error: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Tuning sweep behind the engine's defaults: fusion, passage size and abstention threshold.
 
-    .venv/bin/python scripts/tune.py                      # writes tune-out/tune.md and tune.json
-    .venv/bin/python scripts/tune.py --targets 90 --alphas 0.5
+    python -m benchmarks.tune                      # writes tune-out/tune.md and tune.json
+    python -m benchmarks.tune --targets 90 --alphas 0.5
 
 For each passage size (``target_words``; ``max_words`` kept at 5/3 of it) an index is built
 in its own folder under ``--work``; on it every question is asked through ``Engine.ask``

@@ -1,16 +1,16 @@
-"""``csto-qa bench --scale N``: retrieval at N passages on a synthetic corpus.
+"""One size of the scale benchmark, in its own process: retrieval at N synthetic passages.
 
-Passages are made of the real corpus' sentences drawn at random (so term statistics are
-realistic and every passage reads like the corpus), with as many sentences per passage as
-the real chunker makes; passage embeddings are random unit vectors (``--vectors mixed``:
-the mean of the passage's real sentence vectors plus noise, which has neighbourhood
-structure like real embeddings, for HNSW recall). The real BM25Index, DenseIndex, Retriever
-and AnswerBuilder run the eval questions through ``Engine.ask`` with their real query
-vectors, so latency excludes only encoding.
+Started by :mod:`benchmarks.scale` as ``python -m benchmarks.synthetic --n N ...`` so that its
+peak memory is its own. Passages are made of the real corpus' sentences drawn at random (so
+term statistics are realistic and every passage reads like the corpus), with as many
+sentences per passage as the real chunker makes; passage embeddings are random unit vectors
+(``--vectors mixed``: the mean of the passage's real sentence vectors plus noise, which has
+neighbourhood structure like real embeddings, for HNSW recall). The real BM25Index,
+DenseIndex and ``Engine`` answer the eval questions with their real query vectors through
+``Engine.ask`` (an encoder that looks the vectors up), so latency excludes only encoding.
 
-Each N runs in its own process (``python -m csto_qa.bench_scale``) so that its peak
-memory is its own. Records are built on demand from compact arrays: a synthetic sentence
-is a real one, so its text and embedding are looked up, never copied N times.
+Records are built on demand from compact arrays: a synthetic sentence is a real one, so its
+text and embedding are looked up, never copied N times.
 """
 
 from __future__ import annotations
@@ -18,45 +18,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from csto_qa.bench import (
-    STAGES,
-    current_rss_mb,
-    peak_rss_mb,
-    run_child,
-    summary,
-    time_questions,
-    with_cpu,
-    write_json,
-)
+from benchmarks.measure import CPU, STAGES, elapsed_ms, summary, time_questions
+from benchmarks.processes import current_rss_mb, peak_rss_mb
+from csto_qa.config import MODES, Mode
 from csto_qa.records import Chunk, Document, Sentence
 
 PASSAGES_PER_DOC = 100
 BLOCK = 50_000  # vectors generated and added per block, to bound peak memory
-SUFFIXES = {"k": 1_000, "m": 1_000_000}
-
-
-def parse_size(text: str) -> int:
-    """'1k' → 1000, '1M' → 1000000, '2500' → 2500."""
-    text = text.strip().lower().replace("_", "")
-    factor = SUFFIXES.get(text[-1:], 1)
-    number = text[:-1] if text[-1:] in SUFFIXES else text
-    try:
-        value = int(float(number) * factor)
-    except ValueError:
-        raise ValueError(f"--scale size {text!r} is not a number like 1000, 10k or 1M") from None
-    if value < 1:
-        raise ValueError(f"--scale size {text!r} must be at least 1")
-    return value
 
 
 @dataclass
@@ -235,7 +212,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from csto_qa.followup import contextualize
     from csto_qa.lexical import BM25Index
 
-    rss: dict[str, float] = {}
+    rss: dict[str, float | None] = {}
 
     def mark(phase: str) -> None:  # resident memory now, and the peak so far
         rss[f"{phase}_mb"], rss[f"{phase}_peak_mb"] = current_rss_mb(), peak_rss_mb()
@@ -269,7 +246,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     mark("engine")
     samples = time_questions(engine, questions, args.k, args.mode, args.repeat)
     mark("queries")
-    stages = {stage: with_cpu(samples, stage) for stage in STAGES if stage != "encode"}
+    stages = {stage: summary(samples[stage]) for stage in STAGES if stage != "encode"}
     result: dict[str, Any] = {
         "n": args.n,
         "sentences": len(synthetic.sentence_pool),
@@ -320,13 +297,13 @@ def hnsw_figures(synthetic, bm25, dense, args, efs, questions, vectors, lookup, 
     exact = DenseIndex(faiss.downcast_index(dense.index.storage))
     queries = np.ascontiguousarray(vectors, dtype=np.float32)
     truth = [set(exact.search(q, 10).ids.tolist()) for q in queries]
-    flat_ms = [_ms(lambda q=q: exact.search(q, settings.depth)) for q in queries]
+    flat_ms = [elapsed_ms(partial(exact.search, q, settings.depth)) for q in queries]
     rows = []
     for ef in efs:
         dense.index.hnsw.efSearch = ef
         found = [set(dense.search(q, 10).ids.tolist()) for q in queries]
         recall = np.mean([len(f & t) / max(len(t), 1) for f, t in zip(found, truth, strict=True)])
-        ms = [_ms(lambda q=q: dense.search(q, settings.depth)) for q in queries]
+        ms = [elapsed_ms(partial(dense.search, q, settings.depth)) for q in queries]
         rows.append({"ef_search": ef, "recall_at_10": round(float(recall), 4), "search": summary(ms)})
     dense.index.hnsw.efSearch = HNSW_EF_SEARCH
     engine = Engine(synthetic.stored(bm25, dense), FixedVectors(lookup), settings)
@@ -342,16 +319,11 @@ def hnsw_figures(synthetic, bm25, dense, args, efs, questions, vectors, lookup, 
 
 
 def excluding_encoding(samples: dict[str, list[float]]) -> dict[str, float]:
-    """Summary of end-to-end minus encoding (the precomputed 'encoder' takes microseconds)."""
-    wall = [t - e for t, e in zip(samples["end_to_end"], samples["encode"], strict=True)]
-    cpu = [t - e for t, e in zip(samples["end_to_end_cpu"], samples["encode_cpu"], strict=True)]
-    return {**summary(wall), "cpu_median_ms": summary(cpu)["median_ms"], "cpu_p95_ms": summary(cpu)["p95_ms"]}
-
-
-def _ms(call: Any) -> float:
-    started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1e3
+    """Summary of end-to-end minus encoding, with ask's CPU time (the precomputed 'encoder'
+    takes microseconds, so that CPU time is retrieval and assembly alone)."""
+    wall = summary([t - e for t, e in zip(samples["end_to_end"], samples["encode"], strict=True)])
+    cpu = summary(samples[CPU])
+    return {**wall, "cpu_median_ms": cpu["median_ms"], "cpu_p95_ms": cpu["p95_ms"]}
 
 
 def dense_bytes(dense: Any) -> int:
@@ -365,7 +337,7 @@ def dense_bytes(dense: Any) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m csto_qa.bench_scale", description=__doc__.splitlines()[0]
+        prog="python -m benchmarks.synthetic", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--index-dir", required=True, help="the real index (its sentences are the pool)")
@@ -377,82 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hnsw", default="", help="efSearch values for the HNSW recall figures")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--mode", default="hybrid")
+    parser.add_argument("--mode", choices=MODES, default=Mode.HYBRID.value)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     result = measure(args)
     Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
-
-
-# --- the parent: csto-qa bench --scale ------------------------------------------------------------
-
-
-def run_scale(args: argparse.Namespace) -> int:
-    from csto_qa.bench import load_question_texts, machine_info
-    from csto_qa.cli import open_engine
-    from csto_qa.errors import QueryError
-
-    try:
-        sizes = [parse_size(s) for s in args.scale]
-    except ValueError as exc:
-        raise QueryError(str(exc)) from None
-    if not all(e.strip().isdigit() for e in args.hnsw.split(",") if e.strip()):
-        raise QueryError(f"--hnsw {args.hnsw!r} must list efSearch values, such as 64,128,256")
-    engine = open_engine(args)
-    questions = load_question_texts(args)
-    report: dict[str, Any] = {"meta": machine_info(), "sizes": []}
-    report["meta"].update(model=engine.encoder.name, index_dir=str(engine.stored.folder))
-    with tempfile.TemporaryDirectory(prefix="csto-scale-") as folder:
-        qjson, qnpy = Path(folder) / "questions.json", Path(folder) / "vectors.npy"
-        qjson.write_text(json.dumps(questions), encoding="utf-8")
-        np.save(qnpy, engine.encoder.encode(questions), allow_pickle=False)
-        del engine
-        for n in sizes:
-            out = Path(folder) / f"scale-{n}.json"
-            command = [sys.executable, "-m", "csto_qa.bench_scale", "--n", str(n), "--out", str(out)]
-            command += ["--index-dir", report["meta"]["index_dir"], "--questions-json", str(qjson)]
-            command += ["--vectors-npy", str(qnpy), "--vectors", args.vectors, "--hnsw", args.hnsw]
-            command += ["--kind", args.dense_kind]
-            command += ["--repeat", str(max(1, args.repeat)), "--k", str(args.k), "--mode", args.mode]
-            child = run_child(command, timeout=6 * 3600)
-            if child["returncode"] != 0:
-                report["sizes"].append({"n": n, "error": child.get("error", "failed")})
-                continue
-            result = json.loads(out.read_text(encoding="utf-8"))
-            result["process"] = {"wall_s": child["wall_s"], "peak_mb": child["peak_mb"]}
-            report["sizes"].append(result)
-            print(format_size(result), flush=True)
-    report["meta"]["load_after"] = __import__("os").getloadavg()
-    path = write_json(report, args.out, "bench-scale.json")
-    print(f"\nresults written to {path}")
-    return 0
-
-
-def format_size(r: dict[str, Any]) -> str:
-    q, b, s = r["query"]["excluding_encoding"], r["build"], r["query"]["stages"]
-    memory = f"memory {r['rss']['engine_mb']:.0f} MB (peak {r['rss']['peak_mb']:.0f})"
-    lines = [
-        f"N={r['n']:>9,}  {r['dense_kind']:<5} build: bm25 {b['bm25_s']:.2f} s + dense {b['dense_s']:.2f} s "
-        f"({b['passages_per_s']:,} passages/s)  {memory}",
-        f"{'':13}query excl. encoding: median {q['median_ms']:.2f} ms, p95 {q['p95_ms']:.2f} ms "
-        f"(CPU {q['cpu_median_ms']:.2f} / {q['cpu_p95_ms']:.2f})",
-        f"{'':13}p95 by stage: "
-        + ", ".join(f"{k} {v['p95_ms']:.2f}" for k, v in s.items() if k not in ("end_to_end", "other")),
-    ]
-    h = r.get("hnsw")
-    if h:
-        lines.append(
-            f"{'':13}HNSW: build {h['build_s']:.1f} s, {h['bytes'] / 2**20:.0f} MB; "
-            f"exact search p95 {h['exact_search']['p95_ms']:.2f} ms; query excl. encoding with "
-            f"efSearch {h['default_ef_search']}: p95 {h['pipeline_excluding_encoding']['p95_ms']:.2f} ms"
-        )
-        for e in h["by_ef_search"]:
-            lines.append(
-                f"{'':19}efSearch {e['ef_search']:>4}: recall@10 {e['recall_at_10']:.3f}, "
-                f"search p95 {e['search']['p95_ms']:.2f} ms"
-            )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
