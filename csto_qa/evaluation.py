@@ -563,7 +563,7 @@ def run(
     out: Path = Path(DEFAULT_OUT),
     overrides: Mapping[str, Any] | None = None,
     progress: bool = True,
-    open_engine: Callable[[], Engine] | None = None,
+    open_engine: Callable[[], AsksQuestions] | None = None,
 ) -> int:
     """``csto-qa eval``: print the table and write results.json, report.md and plot.png.
 
