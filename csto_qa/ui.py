@@ -14,10 +14,14 @@ functions below so ``csto-qa --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import inspect
+import logging
 import os
 import sys
 import time
 import warnings
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csto_qa.errors import CstoQaError, QueryError
@@ -41,8 +45,10 @@ EXAMPLES = (
 
 
 # After an answer arrives, scroll the chat so the question and the start of its answer are in
-# view (the chat's own autoscroll would jump to the end of the last citation).
+# view (the chat's own autoscroll would jump to the end of the last citation), and clear the
+# "searching…" line that app.js showed at Enter.
 SCROLL_TO_ANSWER = """() => {
+  if (window.cqPending) window.cqPending("");
   setTimeout(() => {
     const wrap = document.querySelector('#cq-chat .panel-wrap, #cq-chat .bubble-wrap');
     if (!wrap) return;
@@ -50,10 +56,29 @@ SCROLL_TO_ANSWER = """() => {
     if (!rows.length) return;
     const last = rows[rows.length - 1], prev = rows[rows.length - 2];
     const target = prev && prev.classList.contains('user-row') ? prev : last;
-    const top = wrap.scrollTop + target.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
-    wrap.scrollTo({ top: Math.max(0, top - 8), behavior: 'smooth' });
+    if (wrap.scrollHeight > wrap.clientHeight + 4) {
+      const top = wrap.scrollTop + target.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
+      wrap.scrollTo({ top: Math.max(0, top - 8), behavior: 'smooth' });
+    } else {
+      target.scrollIntoView({ behavior: 'smooth', block: 'start' });  // phone: the page scrolls
+    }
   }, 80);
 }"""
+ASSETS = Path(__file__).resolve().parent / "ui_assets"
+log = logging.getLogger("csto_qa.app")
+
+
+def asset(name: str) -> str:
+    """The text of ``csto_qa/ui_assets/<name>`` (the page's CSS and script)."""
+    return (ASSETS / name).read_text(encoding="utf-8")
+
+
+def too_long_message(length: int, limit: int) -> str:
+    """What the user sees when the question is over the limit (it is then not answered)."""
+    return (
+        f"Your question is {length:,} characters long; the limit is {limit:,}. It was not sent: "
+        f"shorten it by {length - limit:,} characters (keep the question itself) and press Enter again."
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,13 +117,51 @@ def _index_summary(engine: Engine) -> str:
     )
 
 
-def build_app(engine: Engine) -> gr.Blocks:
+def warm_up(engine: Engine) -> None:
+    """Answer one question before serving, so the first user's answer is as quick as the rest
+    (measured: the first question after a start took about 0.8 s, later ones about 0.1 s)."""
+    try:
+        engine.ask(EXAMPLES[0], k=DEFAULT_K)
+    except CstoQaError:
+        pass  # an empty or broken index shows its own message on the first real question
+
+
+def guard_inputs(demo: gr.Blocks) -> None:
+    """A request with too few values gets one clear error and one log line.
+
+    Gradio's own check raises a ValueError, which answers ``{"error": null}`` and prints a
+    40-line traceback; this turns it into a message naming the values the endpoint takes.
+    """
+    import gradio as gr
+
+    check = demo.validate_inputs
+
+    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
+        try:
+            check(block_fn, inputs)
+        except ValueError:
+            try:
+                names = ", ".join(inspect.signature(block_fn.fn).parameters)
+            except (TypeError, ValueError):
+                names = ", ".join(str(getattr(b, "label", None) or type(b).__name__) for b in block_fn.inputs)
+            where = f"/{block_fn.api_name}" if block_fn.api_name else "this event"
+            message = f"{where} takes {len(block_fn.inputs)} values ({names}); the request sent {len(inputs)}"
+            log.warning("csto-qa: refused request: %s", message)
+            raise gr.Error(message, print_exception=False) from None
+
+    demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
+
+
+def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     """The chat app over ``engine`` (not launched: see :func:`launch`)."""
     import gradio as gr
 
+    from csto_qa.ui_document import document_endpoint
     from csto_qa.ui_render import (
         APP_HEADER,
+        CONFIDENCE_HELP,
         MODE_LABELS,
+        esc,
         fusion_label,
         render_answer,
         render_notice,
@@ -106,70 +169,89 @@ def build_app(engine: Engine) -> gr.Blocks:
     )
 
     settings = engine.settings
+    limit = settings.max_query_chars
     fusion = fusion_label(settings.fusion, settings.alpha, settings.rrf_k)
+    if warm:
+        warm_up(engine)
 
     def lookup(doc_id: str):
         try:
             return engine.document(doc_id)
-        except QueryError:
+        except (QueryError, TypeError):
             return None
 
     def respond(question: str, k: float, mode: str, messages: list[dict], history: list[str]):
-        """Show the question at once, then the answer; keep the questions for follow-ups."""
-        question = question or ""
+        """Show the question at once, then the answer; keep the questions for follow-ups.
+
+        An empty question changes nothing. An over-long one is not answered (and not kept):
+        the message says by how much to shorten it, and the text stays in the box.
+        """
+        question = question if isinstance(question, str) else ""
+        if not question.strip():
+            yield gr.skip(), gr.skip(), "", gr.skip(), gr.skip()
+            return
+        if len(question) > limit:
+            log.info("csto-qa: question of %d characters refused (limit %d)", len(question), limit)
+            yield gr.skip(), gr.skip(), render_notice(too_long_message(len(question), limit), "error"), \
+                gr.skip(), gr.skip()
+            return
         messages = list(messages or [])
         history = list(history or [])
-        asked = bool(question.strip())
-        if asked:
-            messages.append({"role": "user", "content": render_question(question)})
-            yield messages, "", messages, history
+        messages.append({"role": "user", "content": render_question(question)})
+        yield messages, "", "", messages, history
         try:
-            # An empty question gets the engine's friendly prompt (an abstention with a message).
-            answer = engine.ask(question, k=int(k), mode=mode, history=history)
-            reply = render_answer(answer, lookup, fusion) if asked else render_notice(answer.message)
+            k_value = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
+            answer = engine.ask(question, k=k_value, mode=mode, history=history)
+            reply = render_answer(answer, lookup, fusion)
         except CstoQaError as exc:
             reply = render_notice(f"Sorry, this question could not be answered: {exc}", "error")
         else:
-            if asked:
-                history.append(question)
+            history.append(question)
         messages.append({"role": "assistant", "content": reply})
-        yield messages, "", messages, history
-
-    def pick_example(evt) -> str:
-        return str((evt.value or {}).get("text", ""))
-
-    # Gradio finds the event-data parameter by its annotation, which a string (this module
-    # uses postponed annotations and imports gradio lazily) would hide.
-    pick_example.__annotations__ = {"evt": gr.SelectData, "return": str}
+        yield messages, "", "", messages, history
 
     def api_ask(question: str, k: int = 5, mode: str = "hybrid", history: list[str] | None = None) -> dict:
         """Cited passages answering `question` (same JSON as `csto-qa ask --json`).
 
-        `k`: number of passages (1-50); `mode`: hybrid, bm25 or dense; `history`: the earlier
-        questions of the conversation, oldest first, so follow-ups are understood.
+        Args:
+            question: the question, in English (at most 4,000 characters are searched).
+            k: number of passages to return, 1 to 50.
+            mode: "hybrid" (BM25 + embeddings), "bm25" or "dense".
+            history: the earlier questions of the conversation, oldest first, so that follow-ups
+                such as "and when did it leave?" are understood.
+
+        Returns:
+            The answer: question, query, mode, abstained, confidence, message and passages
+            (each with doc, title, section, start, end, text, highlight and scores).
         """
         try:
             return ask_json(engine, question, k, mode, history)
         except CstoQaError as exc:
-            raise gr.Error(str(exc)) from exc
+            log.warning("csto-qa: /ask refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    api_ask.__annotations__ = {
+        "question": str, "k": int, "mode": str, "history": list[str] | None, "return": dict
+    }
 
     with gr.Blocks(title="CSTO questions · csto-qa", analytics_enabled=False, fill_width=True) as demo:
         messages_state = gr.State([])
         history_state = gr.State([])
         gr.HTML(APP_HEADER, elem_id="cq-header", padding=False)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+        with gr.Row(equal_height=False, elem_id="cq-layout"):
+            with gr.Column(scale=3, min_width=320, elem_id="cq-main"):
                 chatbot = gr.Chatbot(
                     elem_id="cq-chat",
                     show_label=False,
-                    height="calc(100vh - 250px)",
-                    min_height=420,
+                    label="Conversation",
+                    height="calc(100vh - 300px)",
+                    min_height=380,
                     layout="panel",
                     autoscroll=False,  # SCROLL_TO_ANSWER shows the top of the new answer instead
                     render_markdown=False,
                     sanitize_html=True,
                     latex_delimiters=[],
-                    buttons=[],
+                    buttons=[],  # copy is the answer's own "Copy answer" (plain text, not HTML)
                     feedback_options=None,
                     allow_tags=False,
                     group_consecutive_messages=False,
@@ -177,48 +259,74 @@ def build_app(engine: Engine) -> gr.Blocks:
                         '<div class="cq-placeholder"><strong>Ask about the CSTO</strong><br>'
                         "Every answer is quoted from the documents, with its sources.</div>"
                     ),
-                    examples=[{"text": q} for q in EXAMPLES],
                 )
                 box = gr.Textbox(
                     elem_id="cq-input",
                     show_label=False,
+                    label="Question",
                     placeholder="Ask a question about the CSTO, e.g. Who founded it and when?",
                     submit_btn="Ask",
                     autofocus=True,
-                    max_length=settings.max_query_chars,
                     lines=1,
+                    max_lines=6,
                 )
+                gr.HTML(
+                    f'<div class="cq-count" data-limit="{limit}" aria-live="polite" hidden></div>'
+                    '<div id="cq-pending" class="cq-pending" role="status" hidden></div>',
+                    elem_id="cq-count",
+                    padding=False,
+                )
+                status = gr.HTML("", elem_id="cq-status", padding=False)
+                with gr.Row(elem_id="cq-examples"):
+                    example_buttons = [
+                        gr.Button(q, size="sm", variant="secondary", elem_classes="cq-example") for q in EXAMPLES
+                    ]
             with gr.Column(scale=1, min_width=260, elem_id="cq-side"):
-                k_input = gr.Slider(
-                    1, MAX_K_UI, value=DEFAULT_K, step=1, label="Passages per answer", elem_id="cq-k"
-                )
-                mode_input = gr.Radio(
-                    [(label, value) for value, label in MODE_LABELS.items()],
-                    value="hybrid",
-                    label="Retrieval",
-                    info="Hybrid fuses keyword (BM25) and meaning (embedding) search.",
-                    elem_id="cq-mode",
-                )
-                clear = gr.Button("New conversation", variant="secondary", elem_id="cq-clear")
-                gr.HTML(_index_summary(engine), padding=False)
+                with gr.Accordion("Settings", open=True, elem_id="cq-settings"):
+                    k_input = gr.Slider(
+                        1, MAX_K_UI, value=DEFAULT_K, step=1, label="Passages per answer", elem_id="cq-k"
+                    )
+                    mode_input = gr.Radio(
+                        [(label, value) for value, label in MODE_LABELS.items()],
+                        value="hybrid",
+                        label="Retrieval",
+                        info="Hybrid fuses keyword (BM25) and meaning (embedding) search.",
+                        elem_id="cq-mode",
+                    )
+                    clear = gr.Button("New conversation", variant="secondary", elem_id="cq-clear")
+                    gr.HTML(
+                        f'<div class="cq-about"><p class="cq-muted">{esc(CONFIDENCE_HELP)}</p>'
+                        '<p class="cq-muted">The documents are in English; questions in English find '
+                        "the best passages.</p></div>",
+                        padding=False,
+                    )
+                gr.HTML(_index_summary(engine), padding=False, elem_id="cq-sources")
 
         chat_io = dict(
             fn=respond,
             inputs=[box, k_input, mode_input, messages_state, history_state],
-            outputs=[chatbot, box, messages_state, history_state],
-            show_progress="minimal",
+            outputs=[chatbot, box, status, messages_state, history_state],
+            show_progress="hidden",  # app.js shows "Searching…" at once; the timer hid "Ask"
         )
         box.submit(**chat_io, api_name="chat", api_visibility="undocumented").then(
             None, js=SCROLL_TO_ANSWER, api_visibility="private"
         )
-        chatbot.example_select(pick_example, None, box, api_visibility="private", queue=False).then(
-            **chat_io, api_visibility="private"
-        ).then(None, js=SCROLL_TO_ANSWER, api_visibility="private")
-        reset = dict(fn=lambda: ([], "", [], []), outputs=[chatbot, box, messages_state, history_state])
+        for button, question in zip(example_buttons, EXAMPLES, strict=True):
+            button.click(lambda q=question: q, None, box, api_visibility="private", queue=False).then(
+                **chat_io, api_visibility="private"
+            ).then(None, js=SCROLL_TO_ANSWER, api_visibility="private")
+        reset = dict(
+            fn=lambda: ([], "", "", [], []), outputs=[chatbot, box, status, messages_state, history_state]
+        )
         clear.click(**reset, api_visibility="private", queue=False)
         chatbot.clear(**reset, api_visibility="private", queue=False)  # the chat's own bin icon
         gr.api(api_ask, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
+    guard_inputs(demo)
+    from starlette.routing import Route
+
+    # Read by launch(): served before Gradio's own routes.
+    demo.cq_routes = [Route("/cq/doc", document_endpoint(lookup, asset("app.css")), methods=["GET"])]
     return demo
 
 
@@ -227,15 +335,25 @@ def build_app(engine: Engine) -> gr.Blocks:
 STATE_SESSIONS = 200
 
 
-def launch(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, block: bool = True) -> str:
-    """Serve ``app`` with the app's look (theme, CSS); returns the local URL.
+def launch(
+    app: gr.Blocks,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    block: bool = True,
+    allowed_hosts: Iterable[str] = (),
+) -> str:
+    """Serve ``app`` with the app's look (theme, CSS, script) behind the request guard
+    (:mod:`csto_qa.ui_guard`: Host, Origin, no uploads, body size); returns the local URL.
 
-    With ``block=False`` the server runs in a background thread (tests, screenshots);
-    stop it with ``app.close()``.
+    ``allowed_hosts`` adds host names the app answers to (besides loopback and ``host``; also
+    ``$CSTO_QA_ALLOWED_HOSTS``). With ``block=False`` the server runs in a background thread
+    (tests, screenshots); stop it with ``app.close()``.
     """
     import gradio as gr
+    from starlette.middleware import Middleware
 
-    from csto_qa.ui_render import APP_CSS
+    from csto_qa import ui_guard
+    from csto_qa.ui_guard import RequestGuard
 
     # Gradio's own queue analytics trip a pandas deprecation warning on every request.
     warnings.filterwarnings("ignore", module="gradio.queueing")
@@ -259,9 +377,15 @@ def launch(app: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, b
             show_error=False,
             footer_links=["api"],
             theme=theme,
-            css=APP_CSS,
+            css=asset("app.css"),
+            head=f"<script>{asset('app.js')}</script>",
             mcp_server=False,
             state_session_capacity=STATE_SESSIONS,
+            max_file_size=0,
+            app_kwargs={
+                "middleware": [Middleware(RequestGuard, hosts=ui_guard.allowed_hosts(host, allowed_hosts))],
+                "routes": list(getattr(app, "cq_routes", [])),
+            },
         )
     except OSError as exc:
         raise CstoQaError(

@@ -1,0 +1,121 @@
+// csto-qa chat page behaviour. Listeners are delegated from `document`, so they keep working
+// when Gradio re-renders the chat. No answer text is built here from strings: everything shown
+// comes from the server's escaped HTML, or is set with textContent.
+(() => {
+  if (window.__cqReady) return;
+  window.__cqReady = true;
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const box = () => $("#cq-input textarea");
+
+  // --- character count near the limit -------------------------------------------------------
+  function updateCount() {
+    const counter = $("#cq-count .cq-count"), area = box();
+    if (!counter || !area) return;
+    const limit = parseInt(counter.dataset.limit, 10), n = area.value.length;
+    const near = n >= limit * 0.8;
+    counter.hidden = !near;
+    counter.classList.toggle("cq-over", n > limit);
+    counter.textContent = n > limit
+      ? `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters: ${(n - limit).toLocaleString("en")} too many, shorten the question to ask it`
+      : `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters`;
+  }
+  document.addEventListener("input", (e) => { if (e.target === box()) updateCount(); }, true);
+
+  // --- "searching…" at once, before the server's round trip ----------------------------------
+  function pending(question) {
+    const status = $("#cq-pending");
+    if (!status) return;
+    if (!question) { status.hidden = true; status.textContent = ""; return; }
+    status.hidden = false;
+    status.textContent = `Searching the documents for: ${question.length > 120 ? question.slice(0, 120) + "…" : question}`;
+  }
+  window.cqPending = pending;
+  function submitted() {
+    const area = box(), counter = $("#cq-count .cq-count");
+    if (!area) return;
+    const q = area.value.trim(), limit = counter ? parseInt(counter.dataset.limit, 10) : Infinity;
+    if (q && area.value.length <= limit) pending(q);
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.target === box() && e.key === "Enter" && !e.shiftKey && !e.isComposing) submitted();
+  }, true);
+  document.addEventListener("click", (e) => {
+    if (e.target.closest && e.target.closest("#cq-input button")) submitted();
+  }, true);
+
+  // --- citations, copy, ask again ------------------------------------------------------------
+  function flash(card) {
+    card.classList.remove("cq-flash");
+    void card.offsetWidth;  // restart the animation
+    card.classList.add("cq-flash");
+    setTimeout(() => card.classList.remove("cq-flash"), 2200);
+  }
+  function plainAnswer(answer) {
+    const lines = [];
+    const lead = $(".cq-lead", answer) || $(".cq-nothing", answer);
+    if (lead) lines.push(lead.textContent.trim(), "");
+    answer.querySelectorAll("li.cq-cite").forEach((card) => {
+      const where = $(".cq-where", card).textContent.trim();
+      const source = $(".cq-source", card);
+      lines.push(`[${card.dataset.rank}] ${where}${source ? " (" + source.textContent.trim() + ")" : ""}`);
+      lines.push(`> ${$(".cq-passage", card).textContent.trim()}`, "");
+    });
+    return lines.join("\n").trim() + "\n";
+  }
+  async function copyText(text) {
+    try { await navigator.clipboard.writeText(text); return true; } catch (err) {
+      const area = document.createElement("textarea");
+      area.value = text; area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area); area.select();
+      const ok = document.execCommand("copy"); area.remove(); return ok;
+    }
+  }
+  function askAgain(question) {
+    const area = box();
+    if (!area) return;
+    area.value = question;
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+    area.focus();
+    setTimeout(() => {
+      const button = $("#cq-input button.submit-button") || $("#cq-input button");
+      pending(question);
+      if (button) button.click();
+      else area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    }, 50);
+  }
+  document.addEventListener("click", async (e) => {
+    const link = e.target.closest && e.target.closest("a.cq-ref, a.cq-copy, a.cq-rerun");
+    if (!link) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const answer = link.closest(".cq-answer");
+    if (link.classList.contains("cq-ref")) {
+      const card = answer && answer.querySelector(`li.cq-cite[data-rank="${link.dataset.cite}"]`);
+      if (!card) return;
+      const folded = card.closest("details");
+      if (folded) folded.open = true;
+      card.setAttribute("tabindex", "-1");
+      card.scrollIntoView({ behavior: "smooth", block: "center" });
+      card.focus({ preventScroll: true });
+      flash(card);
+    } else if (link.classList.contains("cq-copy")) {
+      const ok = await copyText(plainAnswer(answer));
+      const label = link.textContent;
+      link.textContent = ok ? "Copied" : "Copy failed";
+      setTimeout(() => { link.textContent = label; }, 1800);
+    } else {
+      askAgain(link.dataset.question || "");
+    }
+  }, true);
+
+  // --- phone: settings start folded ---------------------------------------------------------
+  function foldSettingsOnPhone() {
+    if (window.innerWidth > 700) return true;
+    const toggle = $("#cq-settings button.label-wrap, #cq-settings > button");
+    if (!toggle) return false;
+    if (toggle.classList.contains("open") || toggle.getAttribute("aria-expanded") === "true") toggle.click();
+    return true;
+  }
+  let tries = 0;
+  const timer = setInterval(() => { if (foldSettingsOnPhone() || ++tries > 50) clearInterval(timer); }, 100);
+})();
