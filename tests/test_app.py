@@ -132,21 +132,26 @@ def test_only_ask_is_a_documented_endpoint(client) -> None:
 
 @pytest.mark.slow
 def test_chat_shows_the_cited_answer(client) -> None:
-    messages, box = client.predict(SUSPEND, 3, "hybrid", api_name="/chat")
+    messages, box, _status = client.predict(SUSPEND, 3, "hybrid", api_name="/chat")
     question, answer = texts(messages)
     assert box == "" and SUSPEND in question
     lead = answer.split('<div class="cq-meta">')[0]
-    assert "28 June 2012" in lead and "[1]" in lead  # the lead sentence with its citation marker
+    assert "28 June 2012" in lead and "[1]</a>" in lead  # the lead sentence with its citation link
+    assert 'href="#cq-cite-1" data-cite="1"' in lead
     assert answer.count('<li class="cq-cite"') == 3
     assert '<mark class="cq-hl">On 28 June 2012, Uzbekistan suspended' in answer
     assert "Show in document" in answer and "Why this passage" in answer
     assert "Also in" in answer  # the same passage is in both Wikipedia texts
+    # Each card names its source with a link and its licence, and opens the whole document.
+    assert 'href="https://en.wikipedia.org/wiki/Collective_Security_Treaty_Organization"' in answer
+    assert 'href="https://creativecommons.org/licenses/by-sa/4.0/"' in answer
+    assert 'href="cq/doc?doc=csto-wikipedia' in answer and "Whole document" in answer
 
 
 @pytest.mark.slow
 def test_chat_follow_up_uses_the_conversation(client) -> None:
     client.predict("When did Uzbekistan join the CSTO?", 5, "hybrid", api_name="/chat")
-    messages, _ = client.predict("and when did it leave?", 5, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict("and when did it leave?", 5, "hybrid", api_name="/chat")
     assert len(messages) == 4
     follow_up = texts(messages)[-1]
     assert "Searched for:" in follow_up and "Uzbekistan" in follow_up.split("Searched for:")[1][:200]
@@ -155,31 +160,45 @@ def test_chat_follow_up_uses_the_conversation(client) -> None:
 
 @pytest.mark.slow
 def test_chat_settings_change_the_next_answer(client) -> None:
-    messages, _ = client.predict(SUSPEND, 2, "bm25", api_name="/chat")
+    messages, _, _ = client.predict(SUSPEND, 2, "bm25", api_name="/chat")
     answer = texts(messages)[-1]
     assert answer.count('<li class="cq-cite"') == 2 and "BM25 only" in answer
-    messages, _ = client.predict(SUSPEND, 4, "dense", api_name="/chat")
+    messages, _, _ = client.predict(SUSPEND, 4, "dense", api_name="/chat")
     answer = texts(messages)[-1]
     assert answer.count('<li class="cq-cite"') == 4 and "Embeddings only" in answer
 
 
 @pytest.mark.slow
 def test_chat_says_plainly_when_the_documents_do_not_answer(client) -> None:
-    messages, _ = client.predict("who won the 2018 football world cup", 5, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict("who won the 2018 football world cup", 5, "hybrid", api_name="/chat")
     answer = texts(messages)[-1]
     assert "The documents do not answer this question." in answer and "cq-cite" not in answer
 
 
 @pytest.mark.slow
-def test_chat_empty_input_gets_a_friendly_prompt(client) -> None:
-    messages, _ = client.predict("", 5, "hybrid", api_name="/chat")
-    assert len(messages) == 1 and messages[0]["role"] == "assistant"
-    assert "Please type a question" in texts(messages)[0]
+def test_chat_empty_input_changes_nothing(client) -> None:
+    skipped = {"__type__": "update"}  # gradio's "leave this output as it is"
+    messages, box, status = client.predict("  ", 5, "hybrid", api_name="/chat")
+    assert messages == skipped and box == skipped and status == ""  # no "please type" message added
+
+
+@pytest.mark.slow
+def test_chat_refuses_an_over_long_question_and_keeps_it_in_the_box(client, engine) -> None:
+    limit = engine.settings.max_query_chars
+    long_question = "x " * limit + SUSPEND  # the real question at the end, past the limit
+    skipped = {"__type__": "update"}  # gradio's "leave this output as it is"
+    messages, box, status = client.predict(long_question, 3, "hybrid", api_name="/chat")
+    assert messages == skipped  # not answered, not stored in the conversation
+    assert box == skipped  # the text stays in the box as typed: nothing is cut
+    assert f"{len(long_question):,} characters long; the limit is {limit:,}" in status
+    assert f"shorten it by {len(long_question) - limit:,} characters" in status
+    messages, box, status = client.predict("x" * limit, 3, "hybrid", api_name="/chat")
+    assert len(messages) == 2 and status == ""  # exactly the limit is accepted
 
 
 @pytest.mark.slow
 def test_chat_echoes_html_in_the_question_as_text(client) -> None:
-    messages, _ = client.predict(HOSTILE, 3, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict(HOSTILE, 3, "hybrid", api_name="/chat")
     question = texts(messages)[0]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in question
     assert "&lt;img src=x onerror=alert(1)&gt;" in question
@@ -216,7 +235,7 @@ def test_html_in_a_document_is_rendered_as_text(hostile_engine) -> None:
     app, url = serve(hostile_engine)
     try:
         question = "Where did the CSTO summit of November 2022 take place?"
-        messages, _ = Client(url, verbose=False).predict(question, 3, "hybrid", api_name="/chat")
+        messages, _, _ = Client(url, verbose=False).predict(question, 3, "hybrid", api_name="/chat")
     finally:
         app.close()
     answer = texts(messages)[-1]
