@@ -192,15 +192,20 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
             return
         if len(question) > limit:
             log.info("csto-qa: question of %d characters refused (limit %d)", len(question), limit)
-            yield gr.skip(), gr.skip(), render_notice(too_long_message(len(question), limit), "error"), \
-                gr.skip(), gr.skip()
+            yield (
+                gr.skip(),
+                gr.skip(),
+                render_notice(too_long_message(len(question), limit), "error"),
+                gr.skip(),
+                gr.skip(),
+            )
             return
         messages = list(messages or [])
         history = list(history or [])
         messages.append({"role": "user", "content": render_question(question)})
         yield messages, "", "", messages, history
         try:
-            k_value = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
+            k_value: Any = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
             answer = engine.ask(question, k=k_value, mode=mode, history=history)
             reply = render_answer(answer, lookup, fusion)
         except CstoQaError as exc:
@@ -231,7 +236,11 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
             raise gr.Error(str(exc), print_exception=False) from None
 
     api_ask.__annotations__ = {
-        "question": str, "k": int, "mode": str, "history": list[str] | None, "return": dict
+        "question": str,
+        "k": int,
+        "mode": str,
+        "history": list[str] | None,
+        "return": dict,
     }
 
     with gr.Blocks(title="CSTO questions · csto-qa", analytics_enabled=False, fill_width=True) as demo:
@@ -279,7 +288,8 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
                 status = gr.HTML("", elem_id="cq-status", padding=False)
                 with gr.Row(elem_id="cq-examples"):
                     example_buttons = [
-                        gr.Button(q, size="sm", variant="secondary", elem_classes="cq-example") for q in EXAMPLES
+                        gr.Button(q, size="sm", variant="secondary", elem_classes="cq-example")
+                        for q in EXAMPLES
                     ]
             with gr.Column(scale=1, min_width=260, elem_id="cq-side"):
                 with gr.Accordion("Settings", open=True, elem_id="cq-settings"):

@@ -123,20 +123,30 @@ class RequestGuard:
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
         client = scope.get("client") or ("?", 0)
-        log.warning("csto-qa: refused %s %s from %s: %s", scope.get("method", "WS"), scope.get("path"),
-                    client[0], message)
+        log.warning(
+            "csto-qa: refused %s %s from %s: %s",
+            scope.get("method", "WS"),
+            scope.get("path"),
+            client[0],
+            message,
+        )
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
         if status == 413:
             await drain(receive)  # read and drop the body, so the client sees the answer, not a reset
         body = json.dumps({"error": message}).encode()
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

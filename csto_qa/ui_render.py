@@ -92,7 +92,7 @@ def document_link(passage: Passage) -> str:
 
 
 def page_label(passage: Passage) -> str:
-    """"p. 4" or "pp. 4–5" when the passage comes from a paged document, else ""."""
+    """ "p. 4" or "pp. 4–5" when the passage comes from a paged document, else ""."""
     first, last = getattr(passage, "page_start", None), getattr(passage, "page_end", None)
     if not isinstance(first, int):
         return ""
@@ -192,7 +192,9 @@ def render_context(document: Document, passage: Passage, window: int = CONTEXT_C
     before = "\n".join(before_lines[-(CONTEXT_LINES + 1) :]).lstrip(" ")
     after = "\n".join(after_lines[: CONTEXT_LINES + 1]).rstrip()
     inner = mark_answer(
-        text[start:end], passage.highlight_start - start, passage.highlight_end - start,
+        text[start:end],
+        passage.highlight_start - start,
+        passage.highlight_end - start,
         answer_span(passage, start),
     )
     return (
@@ -254,6 +256,7 @@ def render_passage(
         else render_notice("The document of this passage is not in the index.", "error")
     )
     scores = render_scores(passage, mode, fusion)
+    passage_html = mark_answer(passage.text, hs, he, answer_span(passage, passage.start))
     page = page_label(passage)
     page_html = f' <span class="cq-page">{esc(page)}</span>' if page else ""
     whole = (
@@ -267,8 +270,7 @@ def render_passage(
         f'<div class="cq-head"><span class="cq-num">{passage.rank}</span>'
         f'<span class="cq-where">{_where(passage.title, passage.section)}{page_html}</span></div>'
         f"{render_attribution(document)}"
-        f'<blockquote class="cq-passage">{mark_answer(passage.text, hs, he, answer_span(passage, passage.start))}'
-        "</blockquote>"
+        f'<blockquote class="cq-passage">{passage_html}</blockquote>'
         f"{render_copies(passage)}"
         f'<details class="cq-ctx"><summary>Show in document</summary>{context}</details>'
         f'<details class="cq-why"><summary>Why this passage</summary>{scores}</details>'
@@ -279,7 +281,7 @@ def render_passage(
 
 def cite_link(rank: int) -> str:
     """A citation ``[n]``: a link the page's script turns into a jump to card ``n`` of the answer."""
-    return f'<a class="cq-ref" href="#cq-cite-{rank}" data-cite="{rank}" title="Go to passage {rank}">[{rank}]</a>'
+    return f'<a class="cq-ref" href="#cq-cite-{rank}" title="Go to passage {rank}">[{rank}]</a>'
 
 
 def render_tools(question: str) -> str:
@@ -287,8 +289,9 @@ def render_tools(question: str) -> str:
     return (
         '<div class="cq-tools">'
         '<a href="#" class="cq-tool cq-copy" role="button">Copy answer</a>'
-        f'<a href="#" class="cq-tool cq-rerun" role="button" data-question="{esc(question)}">'
-        "Ask again with current settings</a></div>"
+        '<a href="#" class="cq-tool cq-rerun" role="button">Ask again with current settings</a>'
+        # The chat's sanitiser drops data-* attributes: the question rides in a hidden span.
+        f'<span class="cq-qtext">{esc(question)}</span></div>'
     )
 
 
@@ -314,7 +317,11 @@ def render_answer(
         )
     tools = render_tools(answer.question) if answer.question.strip() else ""
     if answer.abstained:
-        hint = f'<div class="cq-hint">{esc(NO_ANSWER_HINT)}</div>' if answer.query and not answer.passages else ""
+        hint = (
+            f'<div class="cq-hint">{esc(NO_ANSWER_HINT)}</div>'
+            if answer.query and not answer.passages
+            else ""
+        )
         folded = ""
         if answer.passages:
             cards = "".join(render_passage(p, lookup(p.doc), answer.mode, fusion) for p in answer.passages)

@@ -54,10 +54,10 @@
     const lines = [];
     const lead = $(".cq-lead", answer) || $(".cq-nothing", answer);
     if (lead) lines.push(lead.textContent.trim(), "");
-    answer.querySelectorAll("li.cq-cite").forEach((card) => {
+    answer.querySelectorAll("li.cq-cite").forEach((card, i) => {
       const where = $(".cq-where", card).textContent.trim();
       const source = $(".cq-source", card);
-      lines.push(`[${card.dataset.rank}] ${where}${source ? " (" + source.textContent.trim() + ")" : ""}`);
+      lines.push(`[${i + 1}] ${where}${source ? " (" + source.textContent.trim() + ")" : ""}`);
       lines.push(`> ${$(".cq-passage", card).textContent.trim()}`, "");
     });
     return lines.join("\n").trim() + "\n";
@@ -90,7 +90,9 @@
     e.stopPropagation();
     const answer = link.closest(".cq-answer");
     if (link.classList.contains("cq-ref")) {
-      const card = answer && answer.querySelector(`li.cq-cite[data-rank="${link.dataset.cite}"]`);
+      // Cards are in rank order; the chat's sanitiser keeps href but drops data-* attributes.
+      const rank = parseInt((link.getAttribute("href") || "").split("-").pop(), 10);
+      const card = answer && answer.querySelectorAll("li.cq-cite")[rank - 1];
       if (!card) return;
       const folded = card.closest("details");
       if (folded) folded.open = true;
@@ -104,7 +106,8 @@
       link.textContent = ok ? "Copied" : "Copy failed";
       setTimeout(() => { link.textContent = label; }, 1800);
     } else {
-      askAgain(link.dataset.question || "");
+      const text = answer && answer.querySelector(".cq-qtext");
+      askAgain(text ? text.textContent : "");
     }
   }, true);
 
