@@ -156,6 +156,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     """The chat app over ``engine`` (not launched: see :func:`launch`)."""
     import gradio as gr
 
+    from csto_qa import ui_session
     from csto_qa.ui_document import document_endpoint
     from csto_qa.ui_render import (
         APP_HEADER,
@@ -180,40 +181,73 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         except (QueryError, TypeError):
             return None
 
-    def respond(question: str, k: float, mode: str, messages: list[dict], history: list[str]):
+    def respond(question: str, k: float, mode: str, messages: list[dict], history: list[str], turns: list):
         """Show the question at once, then the answer; keep the questions for follow-ups.
 
         An empty question changes nothing. An over-long one is not answered (and not kept):
         the message says by how much to shorten it, and the text stays in the box.
+        ``turns`` runs beside ``messages``: what each answer showed (for like/dislike).
         """
         question = question if isinstance(question, str) else ""
+        skip = gr.skip()
         if not question.strip():
-            yield gr.skip(), gr.skip(), "", gr.skip(), gr.skip()
+            yield skip, skip, "", skip, skip, skip
             return
         if len(question) > limit:
             log.info("csto-qa: question of %d characters refused (limit %d)", len(question), limit)
-            yield (
-                gr.skip(),
-                gr.skip(),
-                render_notice(too_long_message(len(question), limit), "error"),
-                gr.skip(),
-                gr.skip(),
-            )
+            notice = render_notice(too_long_message(len(question), limit), "error")
+            yield skip, skip, notice, skip, skip, skip
             return
         messages = list(messages or [])
         history = list(history or [])
+        turns = list(turns or [])
         messages.append({"role": "user", "content": render_question(question)})
-        yield messages, "", "", messages, history
+        turns.append(None)
+        yield messages, "", "", messages, history, turns
+        k_value: Any = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
         try:
-            k_value: Any = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
             answer = engine.ask(question, k=k_value, mode=mode, history=history)
             reply = render_answer(answer, lookup, fusion)
         except CstoQaError as exc:
             reply = render_notice(f"Sorry, this question could not be answered: {exc}", "error")
+            turns.append(None)
         else:
             history.append(question)
+            turns.append(ui_session.turn(answer, k_value))
         messages.append({"role": "assistant", "content": reply})
-        yield messages, "", "", messages, history
+        yield messages, "", "", messages, history, turns
+
+    def keep(messages: list, history: list, turns: list, store: Any, conv_id: str):
+        """Save the conversation in the browser after each answer."""
+        store, conv_id = ui_session.save(store, conv_id or "", messages or [], history or [], turns or [])
+        return store, conv_id, gr.update(choices=ui_session.choices(store), value=conv_id or None)
+
+    def restore(store: Any, conv_id: str | None = None):
+        """Show a saved conversation (the newest on page load)."""
+        saved = ui_session.conversations(store)
+        conv = ui_session.find(store, conv_id) if conv_id else (saved[0] if saved else None)
+        listing = gr.update(choices=ui_session.choices(store), value=conv["id"] if conv else None)
+        if conv is None:
+            return [], [], [], [], "", listing
+        m, h, t = conv["messages"], conv["history"], conv["turns"]
+        return m, m, h, t, conv["id"], listing
+
+    def forget():
+        store = ui_session.empty_store()
+        return store, [], [], [], [], "", gr.update(choices=[], value=None), ""
+
+    feedback_file = ui_session.feedback_path(engine.stored.folder)
+
+    def rate(turns: list, data: gr.LikeData) -> None:
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        shown = turns[index] if isinstance(turns, list) and 0 <= index < len(turns) else None
+        if not shown:
+            return
+        rating = "like" if data.liked is True else "dislike" if data.liked is False else str(data.liked)
+        ui_session.record_feedback(feedback_file, shown, rating)
+        log.info("csto-qa: %s saved to %s", rating, feedback_file)
+
+    rate.__annotations__ = {"turns": list, "data": gr.LikeData, "return": None}
 
     def api_ask(question: str, k: int = 5, mode: str = "hybrid", history: list[str] | None = None) -> dict:
         """Cited passages answering `question` (same JSON as `csto-qa ask --json`).
@@ -246,6 +280,9 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     with gr.Blocks(title="CSTO questions · csto-qa", analytics_enabled=False, fill_width=True) as demo:
         messages_state = gr.State([])
         history_state = gr.State([])
+        turns_state = gr.State([])
+        conv_state = gr.State("")
+        store = gr.BrowserState(ui_session.empty_store(), storage_key="csto-qa-conversations")
         gr.HTML(APP_HEADER, elem_id="cq-header", padding=False)
         with gr.Row(equal_height=False, elem_id="cq-layout"):
             with gr.Column(scale=3, min_width=320, elem_id="cq-main"):
@@ -261,7 +298,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
                     sanitize_html=True,
                     latex_delimiters=[],
                     buttons=[],  # copy is the answer's own "Copy answer" (plain text, not HTML)
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     allow_tags=False,
                     group_consecutive_messages=False,
                     placeholder=(
@@ -304,6 +341,17 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
                         elem_id="cq-mode",
                     )
                     clear = gr.Button("New conversation", variant="secondary", elem_id="cq-clear")
+                    saved_list = gr.Dropdown(
+                        [],
+                        value=None,
+                        label="Saved conversations",
+                        info="Kept in this browser across reloads.",
+                        elem_id="cq-saved",
+                        interactive=True,
+                    )
+                    forget_button = gr.Button(
+                        "Delete saved conversations", variant="secondary", size="sm", elem_id="cq-forget"
+                    )
                     gr.HTML(
                         f'<div class="cq-about"><p class="cq-muted">{esc(CONFIDENCE_HELP)}</p>'
                         '<p class="cq-muted">The documents are in English; questions in English find '
@@ -314,22 +362,41 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
 
         chat_io = dict(
             fn=respond,
-            inputs=[box, k_input, mode_input, messages_state, history_state],
-            outputs=[chatbot, box, status, messages_state, history_state],
+            inputs=[box, k_input, mode_input, messages_state, history_state, turns_state],
+            outputs=[chatbot, box, status, messages_state, history_state, turns_state],
             show_progress="hidden",  # app.js shows "Searching…" at once; the timer hid "Ask"
+        )
+        save_io = dict(
+            fn=keep,
+            inputs=[messages_state, history_state, turns_state, store, conv_state],
+            outputs=[store, conv_state, saved_list],
+            api_visibility="private",
+            queue=False,
         )
         box.submit(**chat_io, api_name="chat", api_visibility="undocumented").then(
             None, js=SCROLL_TO_ANSWER, api_visibility="private"
-        )
+        ).then(**save_io)
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(lambda q=question: q, None, box, api_visibility="private", queue=False).then(
                 **chat_io, api_visibility="private"
-            ).then(None, js=SCROLL_TO_ANSWER, api_visibility="private")
+            ).then(None, js=SCROLL_TO_ANSWER, api_visibility="private").then(**save_io)
+        shown = [chatbot, messages_state, history_state, turns_state, conv_state, saved_list]
+        demo.load(restore, [store], shown, api_visibility="private", queue=False)
+        saved_list.input(restore, [store, saved_list], shown, api_visibility="private", queue=False)
         reset = dict(
-            fn=lambda: ([], "", "", [], []), outputs=[chatbot, box, status, messages_state, history_state]
+            fn=lambda: ([], "", "", [], [], [], "", None),
+            outputs=[chatbot, box, status, *shown[1:]],
         )
         clear.click(**reset, api_visibility="private", queue=False)
         chatbot.clear(**reset, api_visibility="private", queue=False)  # the chat's own bin icon
+        forget_button.click(
+            forget,
+            None,
+            [store, chatbot, messages_state, history_state, turns_state, conv_state, saved_list, status],
+            api_visibility="private",
+            queue=False,
+        )
+        chatbot.like(rate, [turns_state], None, api_visibility="private", queue=False)
         gr.api(api_ask, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
     guard_inputs(demo)

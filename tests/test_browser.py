@@ -245,6 +245,54 @@ def test_examples_stay_reachable_and_new_conversation_clears(page) -> None:
     expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
 
 
+def test_conversations_survive_a_reload_switch_and_clear_and_feedback_is_saved(page, index_dir) -> None:
+    import json
+
+    from playwright.sync_api import expect
+
+    from csto_qa.ui_session import feedback_path
+
+    ask(page, "When did Uzbekistan suspend its CSTO membership?")
+    page.locator("#cq-clear").click()
+    expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
+    ask(page, "Which countries are members of the CSTO?")
+    saved = page.locator("#cq-saved input")
+    expect(saved).to_have_value("Which countries are members of the CSTO?")  # saved after the answer
+    page.reload(wait_until="load")
+    # After the reload the latest conversation is back, and both are in the list.
+    expect(page.locator("#cq-chat .cq-question")).to_have_text(["Which countries are members of the CSTO?"])
+    page.locator("#cq-saved input").click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(2)
+    page.get_by_role("option", name="When did Uzbekistan suspend its CSTO membership?").click()
+    expect(page.locator("#cq-chat .cq-question")).to_have_text(
+        ["When did Uzbekistan suspend its CSTO membership?"]
+    )
+    # A follow-up in the restored conversation still knows what "it" is.
+    follow = ask(page, "and when did it join?")
+    expect(follow.locator(".cq-searched")).to_contain_text("Uzbekistan")
+
+    # Dislike the first answer: one line in the feedback file beside the index.
+    path = feedback_path(index_dir)
+    before = path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
+    page.locator("#cq-chat .bot-row").first.get_by_label("Dislike").click()
+    page.wait_for_function("() => true", timeout=1000)  # the like event needs no answer; poll the file below
+    for _ in range(100):
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        if len(lines) > before:
+            break
+        page.wait_for_timeout(100)
+    record = json.loads(lines[-1])
+    assert record["rating"] == "dislike" and record["question"].startswith("When did Uzbekistan")
+    assert record["passages"] and "2012" in record["lead"]
+
+    page.locator("#cq-forget").click()
+    expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
+    page.reload(wait_until="load")
+    page.locator("#cq-input textarea").wait_for(state="visible")
+    expect(page.locator("#cq-chat .bot-row")).to_have_count(0)  # nothing comes back
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_serious_accessibility_violations_and_a_visible_focus_ring(browser, app_url, scheme) -> None:
     from axe_playwright_python.sync_playwright import Axe
