@@ -236,12 +236,13 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         store = ui_session.empty_store()
         return store, [], [], [], [], "", gr.update(choices=[], value=None), ""
 
-    feedback_file = ui_session.feedback_path(engine.stored.folder)
+    folder = getattr(engine.stored, "folder", None)
+    feedback_file = ui_session.feedback_path(folder) if folder is not None else None
 
     def rate(turns: list, data: gr.LikeData) -> None:
         index = data.index if isinstance(data.index, int) else data.index[0]
         shown = turns[index] if isinstance(turns, list) and 0 <= index < len(turns) else None
-        if not shown:
+        if not shown or feedback_file is None:
             return
         rating = "like" if data.liked is True else "dislike" if data.liked is False else str(data.liked)
         ui_session.record_feedback(feedback_file, shown, rating)

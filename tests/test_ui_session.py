@@ -10,7 +10,8 @@ from csto_qa.records import Answer, Passage
 
 
 def passage() -> Passage:
-    return Passage(1, "doc", "Title", "", 0, 10, "Some text.", "Some text.", 0, 10, 1.0, 2.0, 1, 0.5, 1, ["doc"])
+    text = "Some text."
+    return Passage(1, "doc", "Title", "", 0, 10, text, text, 0, 10, 1.0, 2.0, 1, 0.5, 1, ["doc"])
 
 
 def test_save_puts_the_conversation_first_and_replaces_its_older_copy() -> None:
