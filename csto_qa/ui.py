@@ -152,6 +152,31 @@ def guard_inputs(demo: gr.Blocks) -> None:
     demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
 
 
+def describe_api(demo: gr.Blocks, fn: Any, endpoint: str = "/ask") -> None:
+    """The API page names and describes each parameter of ``endpoint`` from ``fn``'s docstring.
+
+    Gradio labels ``gr.api`` parameters "1st", "2nd"… with no description; the docstring's
+    ``Args:``/``Returns:`` sections are the one place these are written.
+    """
+    from gradio.utils import get_function_description
+
+    _, params, returns = get_function_description(fn)
+    info = demo.get_api_info
+
+    def get_api_info(all_endpoints: bool = False, page: str | None = None) -> Any:
+        result = info(all_endpoints=all_endpoints, page=page)
+        for param in result.get("named_endpoints", {}).get(endpoint, {}).get("parameters", []):
+            name = param.get("parameter_name", "")
+            param["label"] = name or param.get("label", "")
+            param.setdefault("python_type", {})["description"] = params.get(name, "")
+        for value in result.get("named_endpoints", {}).get(endpoint, {}).get("returns", []):
+            value["label"] = "answer"
+            value.setdefault("python_type", {})["description"] = " ".join(returns)
+        return result
+
+    demo.get_api_info = get_api_info  # type: ignore[method-assign]
+
+
 def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     """The chat app over ``engine`` (not launched: see :func:`launch`)."""
     import gradio as gr
@@ -257,8 +282,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
             question: the question, in English (at most 4,000 characters are searched).
             k: number of passages to return, 1 to 50.
             mode: "hybrid" (BM25 + embeddings), "bm25" or "dense".
-            history: the earlier questions of the conversation, oldest first, so that follow-ups
-                such as "and when did it leave?" are understood.
+            history: the earlier questions of the conversation, oldest first (for follow-ups).
 
         Returns:
             The answer: question, query, mode, abstained, confidence, message and passages
@@ -401,6 +425,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         gr.api(api_ask, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
     guard_inputs(demo)
+    describe_api(demo, api_ask)
     from starlette.routing import Route
 
     # Read by launch(): served before Gradio's own routes.

@@ -285,11 +285,12 @@ def cite_link(rank: int) -> str:
 
 
 def render_tools(question: str) -> str:
-    """Copy the answer, and ask the same question again with the settings now chosen."""
+    """Copy the answer, ask the same question again with the settings now chosen, or edit it."""
     return (
         '<div class="cq-tools">'
         '<a href="#" class="cq-tool cq-copy" role="button">Copy answer</a>'
         '<a href="#" class="cq-tool cq-rerun" role="button">Ask again with current settings</a>'
+        '<a href="#" class="cq-tool cq-edit" role="button">Edit question</a>'
         # The chat's sanitiser drops data-* attributes: the question rides in a hidden span.
         f'<span class="cq-qtext">{esc(question)}</span></div>'
     )
@@ -310,7 +311,7 @@ def render_answer(
     if answer.query and answer.query.strip() != answer.question.strip():
         searched = f'<div class="cq-searched">Searched for: <q>{esc(answer.query)}</q></div>'
     note = ""
-    if answer.query and not answer.abstained and _mostly_not_latin(answer.question):
+    if _mostly_not_latin(answer.question):
         note = (
             '<div class="cq-note">The documents are in English: a question in English usually '
             "finds better passages.</div>"

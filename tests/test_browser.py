@@ -243,6 +243,12 @@ def test_examples_stay_reachable_and_new_conversation_clears(page) -> None:
     expect(examples.nth(2)).to_be_visible()  # still there once the conversation started
     page.locator("#cq-clear").click()
     expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
+    # The API page: typed, described parameters, no MCP tab (no MCP server runs).
+    page.get_by_text("Use via API").click()
+    docs = page.locator(".api-docs")
+    # The description alone, without Gradio's "The input value that is provided in..." before it.
+    expect(docs.get_by_text(re.compile(r"^\s*Number of passages to return, 1 to 50\.\s*$"))).to_be_visible()
+    expect(docs.get_by_role("button", name="MCP", exact=True)).to_be_hidden()
 
 
 def test_conversations_survive_a_reload_switch_and_clear_and_feedback_is_saved(page, index_dir) -> None:

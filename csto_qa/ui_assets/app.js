@@ -70,12 +70,13 @@
       const ok = document.execCommand("copy"); area.remove(); return ok;
     }
   }
-  function askAgain(question) {
+  function askAgain(question, submit) {
     const area = box();
     if (!area) return;
     area.value = question;
     area.dispatchEvent(new Event("input", { bubbles: true }));
     area.focus();
+    if (!submit) { area.setSelectionRange(question.length, question.length); return; }
     setTimeout(() => {
       const button = $("#cq-input button.submit-button") || $("#cq-input button");
       pending(question);
@@ -84,7 +85,7 @@
     }, 50);
   }
   document.addEventListener("click", async (e) => {
-    const link = e.target.closest && e.target.closest("a.cq-ref, a.cq-copy, a.cq-rerun");
+    const link = e.target.closest && e.target.closest("a.cq-ref, a.cq-copy, a.cq-rerun, a.cq-edit");
     if (!link) return;
     e.preventDefault();
     e.stopPropagation();
@@ -107,9 +108,30 @@
       setTimeout(() => { link.textContent = label; }, 1800);
     } else {
       const text = answer && answer.querySelector(".cq-qtext");
-      askAgain(text ? text.textContent : "");
+      askAgain(text ? text.textContent : "", link.classList.contains("cq-rerun"));
     }
   }, true);
+
+  // --- API page: no MCP tab (no MCP server runs), no boilerplate before each description ---
+  const BOILERPLATE = /^The input value that is provided in the "[^"]*"\s+Api\s+component\.\s*/;
+  function tidyApiPage() {
+    document.querySelectorAll(".api-docs button, .api-docs li, .api-docs .snippet button").forEach((el) => {
+      if (el.textContent.trim() === "MCP") el.style.display = "none";
+    });
+    document.querySelectorAll(".api-docs *").forEach((el) => {
+      if (el.children.length > 0) return;  // leaf elements only: their text is one sentence
+      const text = el.textContent.trim();
+      if (!BOILERPLATE.test(text)) return;
+      const rest = text.replace(BOILERPLATE, "");
+      el.textContent = rest.charAt(0).toUpperCase() + rest.slice(1);
+    });
+  }
+  let tidyQueued = false;
+  new MutationObserver(() => {
+    if (tidyQueued || !document.querySelector(".api-docs")) return;
+    tidyQueued = true;
+    requestAnimationFrame(() => { tidyQueued = false; tidyApiPage(); });
+  }).observe(document.documentElement, { childList: true, subtree: true });
 
   // --- phone: settings start folded ---------------------------------------------------------
   function foldSettingsOnPhone() {
