@@ -391,3 +391,17 @@ def test_a_bad_api_request_is_one_clear_error_and_one_log_line(app_url: str, cap
             lines = [r for r in caplog.records if r.name == "csto_qa.app"]
             assert len(lines) == 1 and expected in lines[0].getMessage()
             assert not any("Traceback" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_the_whole_document_page_shows_only_documents_of_the_index(app_url: str, index_dir: Path) -> None:
+    import httpx
+
+    with httpx.Client(base_url=app_url, trust_env=False, timeout=30) as client:
+        for doc in ("/etc/passwd", "../../../../etc/passwd", str(index_dir / "documents.jsonl"), "<script>"):
+            response = client.get("/cq/doc", params={"doc": doc, "start": "0", "end": "10"})
+            assert response.status_code == 404 and "root:x:0:0" not in response.text
+            assert "<script>" not in response.text
+        page = client.get("/cq/doc", params={"doc": "csto-wikipedia", "start": "-5", "end": "x" * 50})
+        assert page.status_code == 200 and 'id="cq-passage"' not in page.text  # bad offsets: unmarked
+        assert "default-src 'none'" in page.headers["content-security-policy"]
