@@ -1,8 +1,18 @@
 """The chat app: ``python app.py`` or ``csto-qa app`` serves a Gradio chat over the engine.
 
 The UI only calls ``Engine.ask`` and ``Engine.document``; all retrieval lives in the
-engine. The engine is loaded before the server starts, so the first question never
-waits for the model. Besides the chat, the app exposes one public API endpoint:
+engine. The engine is loaded, and one question answered, before the server starts, so the
+first question never waits for the model. The parts:
+
+* this module: the page (Blocks), its events, and :func:`launch`;
+* :mod:`csto_qa.ui_render`: answers and citation cards as escaped HTML;
+* :mod:`csto_qa.ui_document`: the whole-document page (``/cq/doc``);
+* :mod:`csto_qa.ui_session`: conversations kept in the browser, like/dislike to a file;
+* :mod:`csto_qa.ui_guard`: Host, Origin, upload and body-size checks on every request;
+* ``ui_assets/app.css`` and ``app.js``: the look, and what runs in the page (citation jumps,
+  copy, character count, "Searching…").
+
+Besides the chat, the app exposes one public API endpoint:
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860").predict("When was the CSTO founded?", 5, "hybrid", [], api_name="/ask")
@@ -14,7 +24,6 @@ functions below so ``csto-qa --help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import inspect
 import logging
 import os
 import sys
@@ -94,17 +103,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine_arguments(parser)
 
 
-def ask_json(engine: Engine, question: str, k: int = 5, mode: str = "hybrid", history: Any = None) -> dict:
-    """``engine.ask`` as the JSON of ``csto-qa ask --json``, with request values checked."""
-    if history is None:
-        history = []
-    if not isinstance(history, list) or not all(isinstance(q, str) for q in history):
-        raise QueryError("history must be a list of the earlier questions (strings), oldest first")
-    if isinstance(k, float) and k.is_integer():
-        k = int(k)  # JSON clients may send 3.0
-    return engine.ask(question or "", k=k, mode=mode, history=history).to_dict()
-
-
 def _index_summary(engine: Engine) -> str:
     from csto_qa.ui_render import esc
 
@@ -126,62 +124,12 @@ def warm_up(engine: Engine) -> None:
         pass  # an empty or broken index shows its own message on the first real question
 
 
-def guard_inputs(demo: gr.Blocks) -> None:
-    """A request with too few values gets one clear error and one log line.
-
-    Gradio's own check raises a ValueError, which answers ``{"error": null}`` and prints a
-    40-line traceback; this turns it into a message naming the values the endpoint takes.
-    """
-    import gradio as gr
-
-    check = demo.validate_inputs
-
-    def validate_inputs(block_fn: Any, inputs: list[Any]) -> None:
-        try:
-            check(block_fn, inputs)
-        except ValueError:
-            try:
-                names = ", ".join(inspect.signature(block_fn.fn).parameters)
-            except (TypeError, ValueError):
-                names = ", ".join(str(getattr(b, "label", None) or type(b).__name__) for b in block_fn.inputs)
-            where = f"/{block_fn.api_name}" if block_fn.api_name else "this event"
-            message = f"{where} takes {len(block_fn.inputs)} values ({names}); the request sent {len(inputs)}"
-            log.warning("csto-qa: refused request: %s", message)
-            raise gr.Error(message, print_exception=False) from None
-
-    demo.validate_inputs = validate_inputs  # type: ignore[method-assign]
-
-
-def describe_api(demo: gr.Blocks, fn: Any, endpoint: str = "/ask") -> None:
-    """The API page names and describes each parameter of ``endpoint`` from ``fn``'s docstring.
-
-    Gradio labels ``gr.api`` parameters "1st", "2nd"… with no description; the docstring's
-    ``Args:``/``Returns:`` sections are the one place these are written.
-    """
-    from gradio.utils import get_function_description
-
-    _, params, returns = get_function_description(fn)
-    info = demo.get_api_info
-
-    def get_api_info(all_endpoints: bool = False, page: str | None = None) -> Any:
-        result = info(all_endpoints=all_endpoints, page=page)
-        for param in result.get("named_endpoints", {}).get(endpoint, {}).get("parameters", []):
-            name = param.get("parameter_name", "")
-            param["label"] = name or param.get("label", "")
-            param.setdefault("python_type", {})["description"] = params.get(name, "")
-        for value in result.get("named_endpoints", {}).get(endpoint, {}).get("returns", []):
-            value["label"] = "answer"
-            value.setdefault("python_type", {})["description"] = " ".join(returns)
-        return result
-
-    demo.get_api_info = get_api_info  # type: ignore[method-assign]
-
-
 def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     """The chat app over ``engine`` (not launched: see :func:`launch`)."""
     import gradio as gr
 
     from csto_qa import ui_session
+    from csto_qa.ui_api import ask_json, describe_api, guard_inputs
     from csto_qa.ui_document import document_endpoint
     from csto_qa.ui_render import (
         APP_HEADER,
@@ -385,13 +333,13 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
                     )
                 gr.HTML(_index_summary(engine), padding=False, elem_id="cq-sources")
 
-        chat_io = dict(
+        chat_io: dict[str, Any] = dict(
             fn=respond,
             inputs=[box, k_input, mode_input, messages_state, history_state, turns_state],
             outputs=[chatbot, box, status, messages_state, history_state, turns_state],
             show_progress="hidden",  # app.js shows "Searching…" at once; the timer hid "Ask"
         )
-        save_io = dict(
+        save_io: dict[str, Any] = dict(
             fn=keep,
             inputs=[messages_state, history_state, turns_state, store, conv_state],
             outputs=[store, conv_state, saved_list],
@@ -408,7 +356,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         shown = [chatbot, messages_state, history_state, turns_state, conv_state, saved_list]
         demo.load(restore, [store], shown, api_visibility="private", queue=False)
         saved_list.input(restore, [store, saved_list], shown, api_visibility="private", queue=False)
-        reset = dict(
+        reset: dict[str, Any] = dict(
             fn=lambda: ([], "", "", [], [], [], "", None),
             outputs=[chatbot, box, status, *shown[1:]],
         )
