@@ -188,6 +188,37 @@ def test_citation_jumps_to_its_card_which_names_source_licence_and_opens_the_doc
     doc.close()
 
 
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches ``selector`` (fails after ``limit`` presses)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_from_the_question_to_the_whole_document(page) -> None:
+    from playwright.sync_api import expect
+
+    box = page.locator("#cq-input textarea")
+    box.focus()
+    page.keyboard.type("When did Uzbekistan suspend its CSTO membership?")
+    page.keyboard.press("Enter")
+    answer = page.locator("#cq-chat .bot-row").first
+    expect(answer.locator(".cq-lead")).to_be_visible()
+    page.locator("#cq-header h1").click()  # start from the top of the page
+    tab_to(page, "#cq-chat a.cq-ref")
+    page.keyboard.press("Enter")
+    expect(answer.locator("li.cq-cite").first).to_have_class(re.compile("cq-flash"))
+    tab_to(page, "#cq-chat a.cq-whole")
+    with page.context.expect_page() as opened:
+        page.keyboard.press("Enter")
+    doc = opened.value
+    doc.wait_for_load_state()
+    expect(doc.locator("#cq-passage mark.cq-hl")).to_contain_text("28 June 2012")
+    doc.close()
+
+
 def test_copy_and_ask_again_with_other_settings(page) -> None:
     from playwright.sync_api import expect
 
