@@ -147,6 +147,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
     fusion = fusion_label(settings.fusion, settings.alpha, settings.rrf_k)
     if warm:
         warm_up(engine)
+    folder = getattr(engine.stored, "folder", None)
 
     def lookup(doc_id: str):
         try:
@@ -209,7 +210,6 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         store = ui_session.empty_store()
         return store, [], [], [], [], "", gr.update(choices=[], value=None), ""
 
-    folder = getattr(engine.stored, "folder", None)
     feedback_file = ui_session.feedback_path(folder) if folder is not None else None
 
     def rate(turns: list, data: gr.LikeData) -> None:
@@ -255,7 +255,11 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         history_state = gr.State([])
         turns_state = gr.State([])
         conv_state = gr.State("")
-        store = gr.BrowserState(ui_session.empty_store(), storage_key="csto-qa-conversations")
+        store = gr.BrowserState(
+            ui_session.empty_store(),
+            storage_key="csto-qa-conversations",
+            secret=ui_session.store_secret(folder),
+        )
         gr.HTML(APP_HEADER, elem_id="cq-header", padding=False)
         with gr.Row(equal_height=False, elem_id="cq-layout"):
             with gr.Column(scale=3, min_width=320, elem_id="cq-main"):

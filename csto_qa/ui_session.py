@@ -1,9 +1,10 @@
 """What the chat app keeps: conversations in the browser, and like/dislike in a local file.
 
-Conversations live in the browser's localStorage (Gradio's ``BrowserState``, encrypted with
-a key made at server start: they survive reloads, not a server restart). The server keeps
-nothing of them beyond the session. The store is a plain dict, changed only by the pure
-functions below::
+Conversations live in the browser's localStorage (Gradio's ``BrowserState``). Its key is
+sent to the page (the page encrypts), so it protects nothing secret; it is derived from the
+index folder so that conversations survive a server restart, and an app over another index
+on the same address does not read them. The server keeps nothing of them beyond the session.
+The store is a plain dict, changed only by the pure functions below::
 
     {"conversations": [{"id", "title", "messages", "history", "turns"}, ...]}   # newest first
 
@@ -15,6 +16,7 @@ and offsets), so a disliked answer can be turned into an evaluation question.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -25,11 +27,20 @@ from typing import Any
 from csto_qa.records import Answer
 
 MAX_SAVED = 20  # conversations kept in the browser
-# localStorage holds about 5 MB per site; an answer's HTML is 10-30 KB, so 2 MB of
-# conversations is some 100 answers, and leaves room for the encryption's overhead.
-MAX_SAVED_CHARS = 2_000_000
+# The page sends the whole store with each save, and the request guard refuses bodies over
+# 1 MiB (csto_qa/ui_guard.py): 400,000 characters of JSON, with the encryption's base64
+# (x 4/3) and JSON escaping, stay under it. An answer of 3 passages is 13-14 KB of HTML
+# (measured on two example questions of the real corpus), so this keeps some 28 answers;
+# the oldest conversations go first.
+MAX_SAVED_CHARS = 400_000
 FEEDBACK_FILE = "csto-qa-feedback.jsonl"
 _write_lock = threading.Lock()
+
+
+def store_secret(index_folder: Path | None) -> str:
+    """The BrowserState key: stable for one index folder (see the module docstring)."""
+    where = str(Path(index_folder).resolve()) if index_folder is not None else "no-index"
+    return hashlib.sha256(f"csto-qa conversations|{where}".encode()).hexdigest()[:32]
 
 
 def empty_store() -> dict[str, Any]:

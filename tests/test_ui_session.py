@@ -54,3 +54,18 @@ def test_feedback_goes_beside_the_index_one_json_line_each(tmp_path: Path) -> No
     assert lines[0]["question"] == "Q?" and lines[0]["k"] == 3 and lines[0]["confidence"] == 0.6123
     assert lines[0]["lead"] == "Some text." and lines[0]["passages"][0]["doc"] == "doc"
     assert list(index.iterdir()) == []  # nothing is written inside the index
+
+
+def test_a_full_store_still_fits_under_the_request_body_limit() -> None:
+    from csto_qa.ui_guard import MAX_BODY_BYTES
+
+    # The page posts the store with each save: base64 of the encrypted JSON (x 4/3) plus the
+    # request's own JSON must stay under the guard's limit, or saving would fail.
+    assert ui_session.MAX_SAVED_CHARS * 4 / 3 * 1.2 < MAX_BODY_BYTES
+
+
+def test_the_store_key_is_stable_per_index_folder(tmp_path: Path) -> None:
+    a, b = tmp_path / "a" / "index", tmp_path / "b" / "index"
+    assert ui_session.store_secret(a) == ui_session.store_secret(a)
+    assert ui_session.store_secret(a) != ui_session.store_secret(b)
+    assert len(ui_session.store_secret(None)) == 32
