@@ -219,6 +219,26 @@ def test_keyboard_only_from_the_question_to_the_whole_document(page) -> None:
     doc.close()
 
 
+def test_the_question_and_searching_show_before_the_server_answers(page) -> None:
+    from playwright.sync_api import expect
+
+    held = []  # hold the request that sends the question, to see the page before any answer
+    page.route("**/gradio_api/queue/join*", lambda route: held.append(route))
+    question = "When did Uzbekistan suspend its CSTO membership?"
+    box = page.locator("#cq-input textarea")
+    box.fill(question)
+    box.press("Enter")
+    pending = page.locator("#cq-pending")
+    expect(pending).to_be_visible()
+    expect(pending).to_contain_text(f"Searching the documents for: {question}")
+    expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
+    for route in held:
+        route.continue_()
+    page.unroute("**/gradio_api/queue/join*")
+    expect(page.locator("#cq-chat .bot-row .cq-lead")).to_be_visible()
+    expect(pending).to_be_hidden()  # cleared once the answer is there
+
+
 def test_copy_and_ask_again_with_other_settings(page) -> None:
     from playwright.sync_api import expect
 
@@ -289,11 +309,12 @@ def test_conversations_survive_a_reload_switch_and_clear_and_feedback_is_saved(p
 
     from csto_qa.ui_session import feedback_path
 
+    saved = page.locator("#cq-saved input")
     ask(page, "When did Uzbekistan suspend its CSTO membership?")
+    expect(saved).to_have_value("When did Uzbekistan suspend its CSTO membership?")  # saved
     page.locator("#cq-clear").click()
     expect(page.locator("#cq-chat .bot-row")).to_have_count(0)
     ask(page, "Which countries are members of the CSTO?")
-    saved = page.locator("#cq-saved input")
     expect(saved).to_have_value("Which countries are members of the CSTO?")  # saved after the answer
     page.reload(wait_until="load")
     # After the reload the latest conversation is back, and both are in the list.

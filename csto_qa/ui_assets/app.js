@@ -8,6 +8,11 @@
   const box = () => $("#cq-input textarea");
 
   // --- character count near the limit -------------------------------------------------------
+  function syncLine() {  // the count/"Searching…" line takes room only when it shows something
+    const line = $("#cq-count"), counter = $("#cq-count .cq-count"), status = $("#cq-pending");
+    if (line && counter && status) line.classList.toggle("cq-empty", counter.hidden && status.hidden);
+    return Boolean(line);
+  }
   function updateCount() {
     const counter = $("#cq-count .cq-count"), area = box();
     if (!counter || !area) return;
@@ -18,6 +23,7 @@
     counter.textContent = n > limit
       ? `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters: ${(n - limit).toLocaleString("en")} too many, shorten the question to ask it`
       : `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters`;
+    syncLine();
   }
   document.addEventListener("input", (e) => { if (e.target === box()) updateCount(); }, true);
 
@@ -25,9 +31,10 @@
   function pending(question) {
     const status = $("#cq-pending");
     if (!status) return;
-    if (!question) { status.hidden = true; status.textContent = ""; return; }
+    if (!question) { status.hidden = true; status.textContent = ""; syncLine(); return; }
     status.hidden = false;
     status.textContent = `Searching the documents for: ${question.length > 120 ? question.slice(0, 120) + "…" : question}`;
+    syncLine();
   }
   window.cqPending = pending;
   function submitted() {
@@ -142,5 +149,10 @@
     return true;
   }
   let tries = 0;
-  const timer = setInterval(() => { if (foldSettingsOnPhone() || ++tries > 50) clearInterval(timer); }, 100);
+  let lineReady = false, folded = false;
+  const timer = setInterval(() => {
+    lineReady = lineReady || syncLine();
+    folded = folded || foldSettingsOnPhone();
+    if ((lineReady && folded) || ++tries > 100) clearInterval(timer);
+  }, 100);
 })();
