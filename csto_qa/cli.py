@@ -234,9 +234,21 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    import os
+
+    from csto_qa.live import LiveEngine
     from csto_qa.ui import run
 
-    return run(args.host, args.port, open_engine=lambda: open_engine(args))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the program's own setting: no telemetry
+
+    def open_live() -> Engine:
+        # A long-lived server: a stale index answers at once while it is rebuilt (live.py).
+        live = LiveEngine.open(
+            index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model, background=True
+        )
+        return live  # type: ignore[return-value]  # LiveEngine stands in for Engine
+
+    return run(args.host, args.port, open_engine=open_live)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -9,7 +9,9 @@ component dedents multi-line strings, and ``<br>`` keeps line breaks of the corp
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from csto_qa.records import Answer, Document, Passage
 
@@ -20,6 +22,81 @@ NO_ANSWER_HINT = (
     "No passage is shown because none is close enough to the question. "
     "Try other words, or ask about the CSTO's members, history, structure or operations."
 )
+
+
+CONFIDENCE_HELP = (
+    "Confidence: how close in meaning (cosine, 0 to 1) the best cited sentence is to the question; "
+    "below 0.33 the app does not answer, below 0.50 it says the match may be indirect."
+)
+DOC_ROUTE = "cq/doc"  # the whole-document page (csto_qa/ui_document.py), relative to the app's root
+_URL = re.compile(r"https?://[^\s)'\"]+")
+_WIKIPEDIA = re.compile(r"\b(?:(en|ru|de|fr)\w*\s+)?Wikipedia article '([^']+)'", re.IGNORECASE)
+_DOMAIN = re.compile(r"\(((?:[a-z0-9-]+\.)+[a-z]{2,})\)", re.IGNORECASE)
+_CC = re.compile(r"\bCC\s+(BY(?:-SA|-ND|-NC|-NC-SA|-NC-ND)?)\s+(\d\.\d)\b", re.IGNORECASE)
+
+
+def source_url(source: str) -> str:
+    """A link for a manifest ``source`` text: its URL, its Wikipedia article or its site; else ""."""
+    found = _URL.search(source)
+    if found:
+        return found.group(0)
+    wiki = _WIKIPEDIA.search(source)
+    if wiki:
+        lang = "en" if "english" in source.lower() or not wiki.group(1) else wiki.group(1).lower()
+        return f"https://{lang}.wikipedia.org/wiki/{wiki.group(2).replace(' ', '_')}"
+    domain = _DOMAIN.search(source)
+    return f"https://{domain.group(1).lower()}/" if domain else ""
+
+
+def licence_url(licence: str) -> str:
+    """The deed of a Creative Commons licence named in ``licence`` (e.g. "CC BY-SA 4.0"); else ""."""
+    found = _CC.search(licence)
+    if not found:
+        return ""
+    return f"https://creativecommons.org/licenses/{found.group(1).lower()}/{found.group(2)}/"
+
+
+def _link(text: str, url: str, title: str = "") -> str:
+    tip = f' title="{esc(title)}"' if title else ""
+    if not url:
+        return f"<span{tip}>{esc(text)}</span>"
+    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer"{tip}>{esc(text)}</a>'
+
+
+def render_attribution(document: Document | None) -> str:
+    """Where a document comes from and under which licence, linked when the manifest allows."""
+    if document is None or not (document.source or document.licence):
+        return ""
+    parts = []
+    if document.source:
+        short = document.source.split(", ")[0]
+        parts.append(f"Source: {_link(short, source_url(document.source), document.source)}")
+    if document.licence:
+        parts.append(f"Licence: {_link(document.licence, licence_url(document.licence))}")
+    return f'<div class="cq-source">{" · ".join(parts)}</div>'
+
+
+def document_link(passage: Passage) -> str:
+    """The URL of the whole-document page, scrolled to ``passage`` with its sentence marked."""
+    query = {
+        "doc": passage.doc,
+        "start": passage.start,
+        "end": passage.end,
+        "hs": passage.highlight_start,
+        "he": passage.highlight_end,
+    }
+    start, end = getattr(passage, "answer_start", None), getattr(passage, "answer_end", None)
+    if isinstance(start, int) and isinstance(end, int):
+        query.update({"as": start, "ae": end})
+    return f"{DOC_ROUTE}?{urlencode(query)}#cq-passage"
+
+
+def page_label(passage: Passage) -> str:
+    """ "p. 4" or "pp. 4–5" when the passage comes from a paged document, else ""."""
+    first, last = getattr(passage, "page_start", None), getattr(passage, "page_end", None)
+    if not isinstance(first, int):
+        return ""
+    return f"p. {first}" if not isinstance(last, int) or last == first else f"pp. {first}–{last}"
 
 
 def esc(text: str) -> str:
@@ -33,6 +110,23 @@ def mark(text: str, start: int, end: int, css: str = "cq-hl") -> str:
     if not 0 <= start < end <= len(text):
         return esc(text)
     return f'{esc(text[:start])}<mark class="{css}">{esc(text[start:end])}</mark>{esc(text[end:])}'
+
+
+def mark_answer(text: str, start: int, end: int, answer: tuple[int, int] | None) -> str:
+    """Like :func:`mark`, with ``text[answer[0]:answer[1]]`` in ``<strong>`` inside the mark."""
+    if answer is None or not (start <= answer[0] < answer[1] <= end <= len(text)) or start < 0:
+        return mark(text, start, end)
+    a, b = answer
+    inner = f'{esc(text[start:a])}<strong class="cq-ans">{esc(text[a:b])}</strong>{esc(text[b:end])}'
+    return f'{esc(text[:start])}<mark class="cq-hl">{inner}</mark>{esc(text[end:])}'
+
+
+def answer_span(passage: Passage, offset: int) -> tuple[int, int] | None:
+    """The answer phrase of ``passage`` (document offsets) shifted by ``-offset``, if known."""
+    start, end = getattr(passage, "answer_start", None), getattr(passage, "answer_end", None)
+    if isinstance(start, int) and isinstance(end, int) and start < end:
+        return start - offset, end - offset
+    return None
 
 
 def render_question(question: str) -> str:
@@ -97,7 +191,12 @@ def render_context(document: Document, passage: Passage, window: int = CONTEXT_C
     cut_after = right < len(text) or len(after_lines) > CONTEXT_LINES + 1
     before = "\n".join(before_lines[-(CONTEXT_LINES + 1) :]).lstrip(" ")
     after = "\n".join(after_lines[: CONTEXT_LINES + 1]).rstrip()
-    inner = mark(text[start:end], passage.highlight_start - start, passage.highlight_end - start)
+    inner = mark_answer(
+        text[start:end],
+        passage.highlight_start - start,
+        passage.highlight_end - start,
+        answer_span(passage, start),
+    )
     return (
         f'<div class="cq-doc">{"… " if cut_before else ""}{esc(before)}<span class="cq-in">{inner}</span>'
         f"{esc(after)}{' …' if cut_after else ''}</div>"
@@ -147,7 +246,8 @@ def render_copies(passage: Passage) -> str:
 def render_passage(
     passage: Passage, document: Document | None, mode: str = "hybrid", fusion: str = ""
 ) -> str:
-    """One citation card: where it comes from, the passage with its answer sentence, context, scores."""
+    """One citation card: where it comes from (source, licence), the passage with its answer
+    sentence, the context, the whole document, the scores."""
     hs = passage.highlight_start - passage.start
     he = passage.highlight_end - passage.start
     context = (
@@ -156,15 +256,43 @@ def render_passage(
         else render_notice("The document of this passage is not in the index.", "error")
     )
     scores = render_scores(passage, mode, fusion)
+    passage_html = mark_answer(passage.text, hs, he, answer_span(passage, passage.start))
+    page = page_label(passage)
+    page_html = f' <span class="cq-page">{esc(page)}</span>' if page else ""
+    whole = (
+        f'<a class="cq-whole" href="{esc(document_link(passage))}" target="_blank" rel="noopener">'
+        "Whole document</a>"
+        if document is not None
+        else ""
+    )
     return (
         f'<li class="cq-cite" data-rank="{passage.rank}">'
         f'<div class="cq-head"><span class="cq-num">{passage.rank}</span>'
-        f'<span class="cq-where">{_where(passage.title, passage.section)}</span></div>'
-        f'<blockquote class="cq-passage">{mark(passage.text, hs, he)}</blockquote>'
+        f'<span class="cq-where">{_where(passage.title, passage.section)}{page_html}</span></div>'
+        f"{render_attribution(document)}"
+        f'<blockquote class="cq-passage">{passage_html}</blockquote>'
         f"{render_copies(passage)}"
         f'<details class="cq-ctx"><summary>Show in document</summary>{context}</details>'
         f'<details class="cq-why"><summary>Why this passage</summary>{scores}</details>'
+        f'<div class="cq-links">{whole}</div>'
         "</li>"
+    )
+
+
+def cite_link(rank: int) -> str:
+    """A citation ``[n]``: a link the page's script turns into a jump to card ``n`` of the answer."""
+    return f'<a class="cq-ref" href="#cq-cite-{rank}" title="Go to passage {rank}">[{rank}]</a>'
+
+
+def render_tools(question: str) -> str:
+    """Copy the answer, ask the same question again with the settings now chosen, or edit it."""
+    return (
+        '<div class="cq-tools">'
+        '<a href="#" class="cq-tool cq-copy" role="button">Copy answer</a>'
+        '<a href="#" class="cq-tool cq-rerun" role="button">Ask again with current settings</a>'
+        '<a href="#" class="cq-tool cq-edit" role="button">Edit question</a>'
+        # The chat's sanitiser drops data-* attributes: the question rides in a hidden span.
+        f'<span class="cq-qtext">{esc(question)}</span></div>'
     )
 
 
@@ -176,34 +304,66 @@ def render_answer(
     """The assistant's reply: a lead sentence with its citation, then the cited passages.
 
     ``lookup`` maps a document id of the index to its document (``None`` when unknown), so
-    the context view only ever shows documents of the index.
+    the context view only ever shows documents of the index. An abstention that still carries
+    passages shows its message with the passages folded away.
     """
     searched = ""
     if answer.query and answer.query.strip() != answer.question.strip():
         searched = f'<div class="cq-searched">Searched for: <q>{esc(answer.query)}</q></div>'
+    note = ""
+    if _mostly_not_latin(answer.question):
+        note = (
+            '<div class="cq-note">The documents are in English: a question in English usually '
+            "finds better passages.</div>"
+        )
+    tools = render_tools(answer.question) if answer.question.strip() else ""
     if answer.abstained:
-        hint = f'<div class="cq-hint">{esc(NO_ANSWER_HINT)}</div>' if answer.query else ""
+        hint = (
+            f'<div class="cq-hint">{esc(NO_ANSWER_HINT)}</div>'
+            if answer.query and not answer.passages
+            else ""
+        )
+        folded = ""
+        if answer.passages:
+            cards = "".join(render_passage(p, lookup(p.doc), answer.mode, fusion) for p in answer.passages)
+            folded = (
+                f'<details class="cq-folded"><summary>The closest passages ({len(answer.passages)})</summary>'
+                f'<ol class="cq-cites">{cards}</ol></details>'
+            )
         return (
             f'<div class="cq-answer cq-abstained">{searched}'
-            f'<div class="cq-nothing">{esc(answer.message)}</div>{hint}</div>'
+            f'<div class="cq-nothing">{esc(answer.message)}</div>{hint}{note}{folded}{tools}</div>'
         )
     first = answer.passages[0]
-    lead = (
-        f'<p class="cq-lead">{esc(" ".join(first.highlight.split()))}'
-        f' <span class="cq-ref">[{first.rank}]</span></p>'
-    )
+    lead = f'<p class="cq-lead">{esc(" ".join(first.highlight.split()))} {cite_link(first.rank)}</p>'
+    message = f'<div class="cq-hint">{esc(answer.message)}</div>' if answer.message else ""
     cards = "".join(render_passage(p, lookup(p.doc), answer.mode, fusion) for p in answer.passages)
     count = len(answer.passages)
     total = answer.timings_ms.get("total")
     facts = [
         f"{count} cited passage{'s' if count != 1 else ''}",
         MODE_LABELS.get(answer.mode, answer.mode),
-        f"confidence {answer.confidence:.2f}",
     ]
     if total is not None:
         facts.append(f"{total:.0f} ms")
-    meta = f'<div class="cq-meta">{esc(" · ".join(facts))}</div>'
-    return f'<div class="cq-answer">{searched}{lead}{meta}<ol class="cq-cites">{cards}</ol></div>'
+    confidence = (
+        f' · <span class="cq-conf" title="{esc(CONFIDENCE_HELP)}">confidence {answer.confidence:.2f}</span>'
+        f'<span class="cq-conf-help"> ({esc(CONFIDENCE_HELP.split(": ", 1)[1].split(";")[0])})</span>'
+    )
+    meta = f'<div class="cq-meta">{esc(" · ".join(facts))}{confidence}</div>'
+    return (
+        f'<div class="cq-answer">{searched}{lead}{message}{note}{meta}{tools}'
+        f'<ol class="cq-cites">{cards}</ol></div>'
+    )
+
+
+def _mostly_not_latin(text: str) -> bool:
+    """True when most letters of ``text`` are outside the Latin script (Cyrillic, Arabic, ...)."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 3:
+        return False
+    latin = sum(1 for c in letters if c.isascii() or "\u00c0" <= c <= "\u024f")
+    return latin < len(letters) / 2
 
 
 def fusion_label(fusion: str, alpha: float, rrf_k: int) -> str:
@@ -218,68 +378,3 @@ APP_HEADER = (
     "<p>Ask about the Collective Security Treaty Organization. Answers are passages quoted from the "
     "documents, the answering sentence highlighted, each with its source.</p></div>"
 )
-
-APP_CSS = """
-.gradio-container .main { max-width: 1320px; margin: 0 auto; width: 100%; }
-#cq-header .cq-brand { padding: 4px 2px 0; }
-#cq-header h1 { font-size: 1.55rem; font-weight: 600; margin: 0 0 2px; letter-spacing: -0.01em; }
-#cq-header p { margin: 0; color: var(--body-text-color-subdued); font-size: 0.95rem; }
-.cq-placeholder { text-align: center; color: var(--body-text-color-subdued); line-height: 1.6; }
-.cq-placeholder strong { color: var(--body-text-color); font-size: 1.15rem; }
-.cq-question { white-space: normal; overflow-wrap: anywhere; }
-.cq-answer { display: flex; flex-direction: column; gap: 8px; line-height: 1.55; }
-.cq-answer .cq-lead { font-size: 1.06rem; font-weight: 600; margin: 0; }
-.cq-ref { color: var(--color-accent); font-weight: 600; font-size: 0.85em; white-space: nowrap; }
-.cq-meta, .cq-muted, .cq-docpos { color: var(--body-text-color-subdued); font-size: 0.82rem; }
-.cq-searched { font-size: 0.85rem; color: var(--body-text-color-subdued); padding: 3px 10px;
-  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary);
-  border-radius: 4px; }
-.cq-searched q { color: var(--body-text-color); font-style: italic; }
-.cq-answer ol.cq-cites { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-direction: column;
-  gap: 10px; }
-.cq-answer li.cq-cite { margin: 0; padding: 10px 14px; border: 1px solid var(--border-color-primary);
-  border-radius: 10px; background: var(--background-fill-primary); }
-.cq-head { display: flex; gap: 8px; align-items: baseline; }
-.cq-num { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 1.55em;
-  height: 1.55em; border-radius: 999px; background: var(--color-accent); color: #fff; font-size: 0.8rem;
-  font-weight: 600; }
-.cq-title { font-weight: 600; }
-.cq-section { color: var(--body-text-color-subdued); font-size: 0.88em; margin-left: 4px; }
-.cq-answer blockquote.cq-passage { margin: 8px 0 4px; padding: 0 0 0 12px; border-left: 3px solid
-  var(--border-color-primary); color: var(--body-text-color); font-size: 0.95rem; font-style: normal; }
-.cq-answer mark.cq-hl { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; }
-.dark .cq-answer mark.cq-hl { background: #854d0e; color: #fefce8; }
-.cq-label { font-size: 0.78rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
-  color: var(--body-text-color-subdued); }
-.cq-also { font-size: 0.85rem; margin: 2px 0; }
-.cq-also ul { display: inline; margin: 0; padding: 0; list-style: none; }
-.cq-also li { display: inline; margin: 0 0 0 6px; }
-.cq-also li + li::before { content: "·"; margin-right: 6px; color: var(--body-text-color-subdued); }
-.cq-answer details { margin-top: 4px; }
-.cq-answer details > summary { cursor: pointer; color: var(--color-accent); font-size: 0.86rem;
-  font-weight: 600; width: fit-content; }
-.cq-answer details[open] > summary { margin-bottom: 6px; }
-
-.cq-doc { padding: 10px 12px; border-radius: 8px; font-size: 0.9rem;
-  background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
-.cq-in { color: var(--body-text-color); background: var(--color-accent-soft); border-radius: 3px;
-  padding: 1px 0; box-decoration-break: clone; -webkit-box-decoration-break: clone; }
-.cq-docpos { margin-top: 4px; }
-.cq-answer table.cq-scores { border-collapse: collapse; margin: 0 0 6px; font-size: 0.86rem; width: auto; }
-.cq-answer table.cq-scores th, .cq-answer table.cq-scores td { padding: 3px 12px 3px 0; border: none;
-  text-align: left; background: none; }
-.cq-answer table.cq-scores th { font-weight: 600; }
-.cq-answer table.cq-scores td:nth-child(2) { font-variant-numeric: tabular-nums;
-  font-family: var(--font-mono); }
-.cq-answer table.cq-scores td:nth-child(3) { color: var(--body-text-color-subdued); }
-.cq-term { display: inline-block; margin: 2px 4px 2px 0; padding: 0 8px; border-radius: 999px;
-  background: var(--color-accent-soft); font-size: 0.82rem; font-family: var(--font-mono); }
-.cq-nothing { font-weight: 600; }
-.cq-hint { color: var(--body-text-color-subdued); font-size: 0.9rem; }
-.cq-notice { padding: 8px 12px; border-radius: 8px; background: var(--background-fill-secondary);
-  border-left: 3px solid var(--color-accent); }
-.cq-notice.cq-error { color: var(--error-text-color, #b91c1c); border-left-color: currentColor; }
-.cq-about { font-size: 0.86rem; padding: 4px 2px; }
-.cq-about ul { margin: 4px 0 6px; padding-left: 18px; }
-.cq-about li { margin: 2px 0; }
-"""

@@ -131,21 +131,26 @@ def test_only_ask_is_a_documented_endpoint(client) -> None:
 
 @pytest.mark.slow
 def test_chat_shows_the_cited_answer(client) -> None:
-    messages, box = client.predict(SUSPEND, 3, "hybrid", api_name="/chat")
+    messages, box, _status = client.predict(SUSPEND, 3, "hybrid", api_name="/chat")
     question, answer = texts(messages)
     assert box == "" and SUSPEND in question
     lead = answer.split('<div class="cq-meta">')[0]
-    assert "28 June 2012" in lead and "[1]" in lead  # the lead sentence with its citation marker
+    assert "28 June 2012" in lead and "[1]</a>" in lead  # the lead sentence with its citation link
+    assert 'href="#cq-cite-1"' in lead
     assert answer.count('<li class="cq-cite"') == 3
     assert '<mark class="cq-hl">On 28 June 2012, Uzbekistan suspended' in answer
     assert "Show in document" in answer and "Why this passage" in answer
     assert "Also in" in answer  # the same passage is in both Wikipedia texts
+    # Each card names its source with a link and its licence, and opens the whole document.
+    assert 'href="https://en.wikipedia.org/wiki/Collective_Security_Treaty_Organization"' in answer
+    assert 'href="https://creativecommons.org/licenses/by-sa/4.0/"' in answer
+    assert 'href="cq/doc?doc=csto-wikipedia' in answer and "Whole document" in answer
 
 
 @pytest.mark.slow
 def test_chat_follow_up_uses_the_conversation(client) -> None:
     client.predict("When did Uzbekistan join the CSTO?", 5, "hybrid", api_name="/chat")
-    messages, _ = client.predict("and when did it leave?", 5, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict("and when did it leave?", 5, "hybrid", api_name="/chat")
     assert len(messages) == 4
     follow_up = texts(messages)[-1]
     assert "Searched for:" in follow_up and "Uzbekistan" in follow_up.split("Searched for:")[1][:200]
@@ -154,31 +159,45 @@ def test_chat_follow_up_uses_the_conversation(client) -> None:
 
 @pytest.mark.slow
 def test_chat_settings_change_the_next_answer(client) -> None:
-    messages, _ = client.predict(SUSPEND, 2, "bm25", api_name="/chat")
+    messages, _, _ = client.predict(SUSPEND, 2, "bm25", api_name="/chat")
     answer = texts(messages)[-1]
     assert answer.count('<li class="cq-cite"') == 2 and "BM25 only" in answer
-    messages, _ = client.predict(SUSPEND, 4, "dense", api_name="/chat")
+    messages, _, _ = client.predict(SUSPEND, 4, "dense", api_name="/chat")
     answer = texts(messages)[-1]
     assert answer.count('<li class="cq-cite"') == 4 and "Embeddings only" in answer
 
 
 @pytest.mark.slow
 def test_chat_says_plainly_when_the_documents_do_not_answer(client) -> None:
-    messages, _ = client.predict("who won the 2018 football world cup", 5, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict("who won the 2018 football world cup", 5, "hybrid", api_name="/chat")
     answer = texts(messages)[-1]
     assert "The documents do not answer this question." in answer and "cq-cite" not in answer
 
 
 @pytest.mark.slow
-def test_chat_empty_input_gets_a_friendly_prompt(client) -> None:
-    messages, _ = client.predict("", 5, "hybrid", api_name="/chat")
-    assert len(messages) == 1 and messages[0]["role"] == "assistant"
-    assert "Please type a question" in texts(messages)[0]
+def test_chat_empty_input_changes_nothing(client) -> None:
+    skipped = {"__type__": "update"}  # gradio's "leave this output as it is"
+    messages, box, status = client.predict("  ", 5, "hybrid", api_name="/chat")
+    assert messages == skipped and box == skipped and status == ""  # no "please type" message added
+
+
+@pytest.mark.slow
+def test_chat_refuses_an_over_long_question_and_keeps_it_in_the_box(client, engine) -> None:
+    limit = engine.settings.max_query_chars
+    long_question = "x " * limit + SUSPEND  # the real question at the end, past the limit
+    skipped = {"__type__": "update"}  # gradio's "leave this output as it is"
+    messages, box, status = client.predict(long_question, 3, "hybrid", api_name="/chat")
+    assert messages == skipped  # not answered, not stored in the conversation
+    assert box == skipped  # the text stays in the box as typed: nothing is cut
+    assert f"{len(long_question):,} characters long; the limit is {limit:,}" in status
+    assert f"shorten it by {len(long_question) - limit:,} characters" in status
+    messages, box, status = client.predict("x" * limit, 3, "hybrid", api_name="/chat")
+    assert len(messages) == 2 and status == ""  # exactly the limit is accepted
 
 
 @pytest.mark.slow
 def test_chat_echoes_html_in_the_question_as_text(client) -> None:
-    messages, _ = client.predict(HOSTILE, 3, "hybrid", api_name="/chat")
+    messages, _, _ = client.predict(HOSTILE, 3, "hybrid", api_name="/chat")
     question = texts(messages)[0]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in question
     assert "&lt;img src=x onerror=alert(1)&gt;" in question
@@ -215,7 +234,7 @@ def test_html_in_a_document_is_rendered_as_text(hostile_engine) -> None:
     app, url = serve(hostile_engine)
     try:
         question = "Where did the CSTO summit of November 2022 take place?"
-        messages, _ = Client(url, verbose=False).predict(question, 3, "hybrid", api_name="/chat")
+        messages, _, _ = Client(url, verbose=False).predict(question, 3, "hybrid", api_name="/chat")
     finally:
         app.close()
     answer = texts(messages)[-1]
@@ -396,3 +415,88 @@ def test_render_scores_explains_missing_ranks_and_modes() -> None:
     assert "not among the BM25 results" in html and "Ranking score" in html
     assert "Embeddings only" in html and "found by meaning" in html
     assert "Fused score" in render_scores(passage(), "hybrid", "weighted sum")
+
+
+# --- citations, sources, whole document, optional passage fields --------------------------------
+
+
+def test_source_and_licence_links_come_from_the_manifest_text() -> None:
+    from csto_qa.ui_render import licence_url, source_url
+
+    wiki = "English Wikipedia article 'Collective Security Treaty Organization', flattened to one paragraph"
+    assert source_url(wiki) == "https://en.wikipedia.org/wiki/Collective_Security_Treaty_Organization"
+    assert source_url("Analyst page by A. B. (rozen-bakher.com), 2024") == "https://rozen-bakher.com/"
+    assert source_url("see https://example.org/x?y=1 for more") == "https://example.org/x?y=1"
+    assert source_url("Kiddle encyclopedia page, flattened to text") == ""
+    assert licence_url("CC BY-SA 4.0") == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert (
+        licence_url("CC BY-SA 3.0 (adapted from Wikipedia)")
+        == "https://creativecommons.org/licenses/by-sa/3.0/"
+    )
+    assert licence_url("unknown (copyright of the author)") == ""
+
+
+def test_the_card_names_source_and_licence_and_links_the_whole_document() -> None:
+    from csto_qa.ui_render import render_passage
+
+    doc = Document(
+        "doc-a", "Doc <A>", DOC_TEXT, source="English Wikipedia article 'X <y>'", licence="CC BY 4.0"
+    )
+    html = render_passage(passage(), doc)
+    assert 'Source: <a href="https://en.wikipedia.org/wiki/X_&lt;y&gt;"' in html
+    assert 'Licence: <a href="https://creativecommons.org/licenses/by/4.0/"' in html
+    p = passage()
+    expected = f"cq/doc?doc=doc-a&amp;start={p.start}&amp;end={p.end}&amp;hs={p.highlight_start}"
+    assert expected in html and "#cq-passage" in html
+    assert "cq-source" not in render_passage(passage(), Document("doc-a", "A", DOC_TEXT))  # nothing to name
+
+
+def test_answer_phrase_and_page_are_shown_when_the_engine_gives_them() -> None:
+    from csto_qa.ui_render import render_passage
+
+    p = passage()
+    start = DOC_TEXT.index("answer")
+    p.answer_start, p.answer_end, p.page_start, p.page_end = start, start + len("answer</b>"), 4, 5  # type: ignore[attr-defined]
+    html = render_passage(p, lookup("doc-a"))
+    assert '<strong class="cq-ans">answer&lt;/b&gt;</strong>' in html and "pp. 4–5" in html
+    assert f"&amp;as={start}&amp;ae={start + 10}" in html
+    plain = render_passage(passage(), lookup("doc-a"))  # records without the new fields still render
+    assert "cq-ans" not in plain and "cq-page" not in plain
+
+
+def test_citation_links_copy_and_ask_again_tools() -> None:
+    html = render_answer(answer(question="What <is> it?"), lookup)
+    assert '<a class="cq-ref" href="#cq-cite-1" title="Go to passage 1">[1]</a>' in html
+    assert "Copy answer" in html and "Ask again with current settings" in html and "Edit question" in html
+    assert '<span class="cq-qtext">What &lt;is&gt; it?</span>' in html
+    assert "confidence 0.80" in html and "how close in meaning" in html
+
+
+def test_an_abstention_with_passages_shows_them_folded() -> None:
+    html = render_answer(answer(abstained=True, message="The documents do not say when."), lookup)
+    assert "The documents do not say when." in html
+    assert '<details class="cq-folded"><summary>The closest passages (1)</summary>' in html
+    assert "cq-lead" not in html
+
+
+def test_a_question_in_another_script_gets_the_english_note() -> None:
+    note = "The documents are in English"
+    assert note in render_answer(answer(question="Когда была основана ОДКБ?"), lookup)
+    assert note in render_answer(
+        answer(question="Когда была основана ОДКБ?", abstained=True, passages=[]), lookup
+    )
+    assert note not in render_answer(answer(question="When was the CSTO (ОДКБ) founded?"), lookup)
+
+
+def test_the_whole_document_page_marks_passage_sentence_and_escapes() -> None:
+    from csto_qa.ui_document import render_document_page
+
+    p = passage()
+    spans = {"start": p.start, "end": p.end, "hs": p.highlight_start, "he": p.highlight_end}
+    html = render_document_page(lookup("doc-a"), spans, css="")
+    assert (
+        '<span id="cq-passage" class="cq-in" tabindex="-1">The passage starts. <mark class="cq-hl">' in html
+    )
+    assert "Intro sentence one." in html and "Outro." in html and "<b>" not in html
+    broken = render_document_page(lookup("doc-a"), {"start": 90, "end": 10_000}, css="")
+    assert "cq-passage" not in broken and "Outro." in broken  # bad offsets: the document, unmarked

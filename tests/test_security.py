@@ -293,3 +293,116 @@ def test_the_terminal_output_carries_no_control_sequences() -> None:
     answer.passages[0].title += escape
     shown = format_answer(answer)
     assert not any(ch in shown for ch in "\x1b\x07\x9b\u202e")
+
+
+# --- the web app's front door (csto_qa/ui_guard.py) ---------------------------------------------
+
+
+def test_the_guard_rules_by_hand() -> None:
+    from csto_qa.ui_guard import RequestGuard, allowed_hosts, host_name
+
+    assert host_name("LOCALHOST:7860") == "localhost" and host_name("[::1]:7860") == "::1"
+    hosts = allowed_hosts("127.0.0.1", ["qa.example.org"])
+    guard = RequestGuard(lambda *a: None, hosts, max_body=100)  # type: ignore[arg-type,return-value]
+    assert guard.check("GET", "/", "localhost:7860", None, None) is None
+    assert guard.check("GET", "/", "qa.example.org", None, None) is None
+    assert guard.check("GET", "/", "evil.example:7860", None, None)[0] == 421
+    same = "http://127.0.0.1:7860"
+    assert guard.check("POST", "/gradio_api/queue/join", "127.0.0.1:7860", same, "50") is None
+    assert guard.check("POST", "/gradio_api/queue/join", "127.0.0.1:7860", None, "50") is None  # a script
+    assert guard.check("POST", "/x", "127.0.0.1:7860", "http://evil.example", "50")[0] == 403
+    assert guard.check("POST", "/x", "127.0.0.1:7860", "null", "50")[0] == 403
+    assert guard.check("GET", "/x", "127.0.0.1:7860", "http://evil.example", None) is None  # reads only
+    assert guard.check("POST", "/gradio_api/upload", "127.0.0.1:7860", None, "50")[0] == 403
+    assert guard.check("POST", "/x", "127.0.0.1:7860", None, "101")[0] == 413
+    assert guard.check("POST", "/x", "127.0.0.1:7860", None, "chunked")[0] == 411
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+def test_the_app_refuses_other_hosts_cross_origin_posts_and_uploads(app_url: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=app_url, trust_env=False, timeout=30) as client:
+        assert client.get("/").status_code == 200
+        rebound = client.get("/", headers={"Host": "evil.example"})
+        assert rebound.status_code == 421 and "evil.example" in rebound.json()["error"]
+        body = {"data": ["When was the CSTO founded?", 3, "hybrid", []]}
+        cross = client.post("/gradio_api/call/ask", json=body, headers={"Origin": "http://evil.example"})
+        assert cross.status_code == 403 and "cross-origin" in cross.json()["error"]
+        own = client.post("/gradio_api/call/ask", json=body, headers={"Origin": app_url.rstrip("/")})
+        assert own.status_code == 200 and "event_id" in own.json()
+        files = {"files": ("x.txt", b"planted", "text/plain")}
+        upload = client.post("/gradio_api/upload", files=files)
+        assert upload.status_code == 403 and "uploads are turned off" in upload.json()["error"]
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+def test_twenty_five_20_mb_questions_leave_memory_flat(app_url: str) -> None:
+    """The server runs in this process, so its memory is this process's resident set."""
+    import httpx
+
+    from csto_qa.ui_guard import MAX_BODY_BYTES
+
+    question = "When was the CSTO founded? " * (20_000_000 // 27)  # about 20 MB, made once
+    body = json.dumps({"data": [question, 3, "hybrid", []]}).encode()
+    headers = {"content-type": "application/json"}
+    with httpx.Client(base_url=app_url, trust_env=False, timeout=120) as client:
+        client.post("/gradio_api/call/ask", content=body, headers=headers)  # allocator warm-up
+        before = _rss_bytes()
+        for _ in range(25):
+            response = client.post("/gradio_api/call/ask", content=body, headers=headers)
+            assert response.status_code == 413
+            assert f"over the limit of {MAX_BODY_BYTES:,} bytes" in response.json()["error"]
+        growth = _rss_bytes() - before
+    # Before the cap each such request kept ~42 MB (25 requests: 1.07 GB); 50 MB is the
+    # bound for all 25 together, i.e. no request is kept.
+    assert growth < 50 * 2**20, f"memory grew by {growth / 2**20:.0f} MB over 25 requests"
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+def test_a_bad_api_request_is_one_clear_error_and_one_log_line(app_url: str, caplog) -> None:
+    import logging
+
+    import httpx
+
+    caplog.set_level(logging.INFO)
+    cases = [
+        ([["not a question"], 3], "/ask takes 4 values (question, k, mode, history); the request sent 2"),
+        (["When was the CSTO founded?", "three", "hybrid", []], "k='three' must be a whole number"),
+        (["When was the CSTO founded?", 3, "fast", []], "mode 'fast' is not one of hybrid, bm25, dense"),
+        (["When was the CSTO founded?", 3, "hybrid", {"a": 1}], "history must be a list"),
+    ]
+    with httpx.Client(base_url=app_url, trust_env=False, timeout=60) as client:
+        for data, expected in cases:
+            caplog.clear()
+            posted = client.post("/gradio_api/call/ask", json={"data": data})
+            events = client.get(f"/gradio_api/call/ask/{posted.json()['event_id']}").text
+            assert "event: error" in events and expected in events, events
+            assert '"error": null' not in events
+            lines = [r for r in caplog.records if r.name == "csto_qa.app"]
+            assert len(lines) == 1 and expected in lines[0].getMessage()
+            assert not any("Traceback" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_the_whole_document_page_shows_only_documents_of_the_index(app_url: str, index_dir: Path) -> None:
+    import httpx
+
+    with httpx.Client(base_url=app_url, trust_env=False, timeout=30) as client:
+        for doc in ("/etc/passwd", "../../../../etc/passwd", str(index_dir / "documents.jsonl"), "<script>"):
+            response = client.get("/cq/doc", params={"doc": doc, "start": "0", "end": "10"})
+            assert response.status_code == 404 and "root:x:0:0" not in response.text
+            assert "<script>" not in response.text
+        page = client.get("/cq/doc", params={"doc": "csto-wikipedia", "start": "-5", "end": "x" * 50})
+        assert page.status_code == 200 and 'id="cq-passage"' not in page.text  # bad offsets: unmarked
+        assert "default-src 'none'" in page.headers["content-security-policy"]
