@@ -1,18 +1,37 @@
-"""Answer assembly: collapse near-duplicate passages, highlight the answering sentence,
-and decide whether the evidence is strong enough to answer at all."""
+"""Answer assembly: collapse near-duplicate passages, choose the lead sentence and the answer
+phrase, and measure how well the evidence supports the question's focus.
+
+The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passages by
+:func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
+terms, whether the sentence holds a phrase of the expected answer type, and a penalty for
+text that is not prose. The passage holding it is cited first. The support of the answer
+(:attr:`Built.support`) is what the engine's decline rule reads.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from csto_qa.answer_type import TYPED, AnswerType, Span, defines, find_phrases, is_year, prose_penalty
+from csto_qa.focus import Focus, coverage, present_terms, question_focus, support, unknown_terms
 from csto_qa.records import Chunk, Hit, Passage, SourceRef
 from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import stem, words
+from csto_qa.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
-LEXICAL_WEIGHT = 0.3  # weight of query-term coverage next to cosine when picking a sentence
+# Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
+# --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
+COVERAGE_WEIGHT = 0.3  # IDF-weighted focus-term coverage of the sentence
+TYPE_WEIGHT = 0.15  # the sentence holds a phrase of the expected answer type
+PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
+RANK_WEIGHT = 0.1  # times the passage's fused score relative to the first passage's
+LEAD_POOL = 3  # passages whose sentences compete for the lead
+TYPE_MISSING = 0.5  # support factor when neither the lead sentence nor its passage has the type
+ABSENT_WEIGHT = 0.5  # a known focus term missing from the evidence counts this much of an unknown one
+EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
@@ -30,6 +49,68 @@ def containment(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+@dataclass
+class Built:
+    """What :meth:`AnswerBuilder.build` returns: the passages and the evidence about them."""
+
+    passages: list[Passage]
+    cosine: float  # best question-evidence cosine over the cited passages and sentences
+    support: float  # IDF-weighted focus coverage of the lead passage, times the type factor
+    focus: Focus
+    missing: list[str] = field(default_factory=list)  # focus words the lead passage lacks
+    type_found: bool = True  # a phrase of the expected type is in the lead sentence or passage
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    chunk: Chunk
+    sid: int
+    cosine: float
+    score: float  # sentence score of the best sentence
+
+
+def sentence_score(cosine: float, covered: float, typed: bool, penalty: float) -> float:
+    """Score of a sentence as the answer: cosine plus coverage and type evidence, minus debris."""
+    return cosine + COVERAGE_WEIGHT * covered + TYPE_WEIGHT * float(typed) - PROSE_WEIGHT * penalty
+
+
+def pick_phrase(sentence: str, kind: AnswerType, focus: Focus) -> Span | None:
+    """The phrase of type ``kind`` in ``sentence`` nearest to the focus terms it matches.
+
+    A phrase made only of the question's own words is not an answer ("Belarus" for
+    "When did Belarus join?"); for "how many" a year is a number only when nothing else is.
+    """
+    spans = find_phrases(sentence, kind)
+    asked = {fold(w) for w in focus.words}
+    spans = [sp for sp in spans if not set(words(sentence[sp.start : sp.end])) <= asked]
+    if kind is AnswerType.NUMBER and any(not is_year(sentence[sp.start : sp.end]) for sp in spans):
+        spans = [sp for sp in spans if not is_year(sentence[sp.start : sp.end])]
+    if not spans:
+        return None
+    folded = fold(sentence)
+    anchors = [
+        i
+        for term in focus.terms.values()
+        for i in _occurrences(folded, term.surface[: max(4, len(term.surface) - 2)])
+    ]
+    if not anchors:
+        return spans[0]
+
+    def distance(sp: Span) -> int:
+        return min(0 if sp.start <= a < sp.end else min(abs(a - sp.start), abs(a - sp.end)) for a in anchors)
+
+    return min(spans, key=lambda sp: (distance(sp), sp.start))
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    out, i = [], text.find(needle)
+    while i >= 0 and needle:
+        out.append(i)
+        i = text.find(needle, i + 1)
+    return out
+
+
 class AnswerBuilder:
     """Turns ranked hits into cited passages for one stored index."""
 
@@ -37,6 +118,7 @@ class AnswerBuilder:
         self.stored = stored
         matrix = stored.bm25.matrix
         n_docs = max(stored.bm25.n_docs, 1)
+        self._n_docs = n_docs
         df = np.diff(matrix.indptr) if matrix.shape[1] else np.zeros(0)
         self._idf = {
             term: max(math.log((n_docs - df[i] + 0.5) / (df[i] + 0.5)), 0.1)
@@ -44,8 +126,9 @@ class AnswerBuilder:
         }
         # Per-chunk and per-sentence features, computed on first use and kept: a corpus
         # of a million passages must not pay for them all at load time.
-        self._stems: dict[int, frozenset[str]] = {}
         self._grams: dict[int, set[tuple[str, ...]]] = {}
+        self._penalty: dict[int, float] = {}
+        self._stems: dict[int, frozenset[str]] = {}
 
     def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
         cached = self._grams.get(chunk_id)
@@ -53,62 +136,70 @@ class AnswerBuilder:
             cached = self._grams[chunk_id] = shingles(self.stored.chunks[chunk_id].text)
         return cached
 
+    def sentence_text(self, sid: int) -> str:
+        sentence = self.stored.sentences[sid]
+        return self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+
+    def _prose_penalty(self, sid: int) -> float:
+        cached = self._penalty.get(sid)
+        if cached is None:
+            cached = self._penalty[sid] = prose_penalty(self.sentence_text(sid))
+        return cached
+
     def _sentence_stems(self, sid: int) -> frozenset[str]:
         cached = self._stems.get(sid)
         if cached is None:
-            sentence = self.stored.sentences[sid]
-            text = self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
-            cached = self._stems[sid] = frozenset(stem(w) for w in words(text))
+            cached = self._stems[sid] = frozenset(stem(w) for w in words(self.sentence_text(sid)))
         return cached
 
-    def _term_weights(self, query: str) -> dict[str, tuple[str, float]]:
-        """Stem → (surface word, IDF) for the query's content words."""
-        weights: dict[str, tuple[str, float]] = {}
-        for word in words(query):
-            s = stem(word)
-            weights.setdefault(s, (word, self._idf.get(s, 1.0)))
-        return weights
+    def focus(self, query: str) -> Focus:
+        return question_focus(query, self._idf, self._n_docs)
 
-    def _best_sentence(
-        self, chunk: Chunk, vector: np.ndarray, terms: dict[str, tuple[str, float]]
-    ) -> tuple[int, float]:
-        """Global id of the sentence of ``chunk`` that best answers, and its cosine."""
+    def _typed(self, text: str, focus: Focus) -> bool:
+        """The sentence holds what the question's form asks for."""
+        if focus.kind is AnswerType.DEFINITION:
+            return defines(text, {fold(w) for w in focus.words})
+        if focus.kind in TYPED:
+            return pick_phrase(text, focus.kind, focus) is not None
+        return False
+
+    def _best_sentence(self, chunk: Chunk, vector: np.ndarray, focus: Focus) -> tuple[int, float, float]:
+        """Global id of the sentence of ``chunk`` that best answers, its cosine and its score."""
         first, last = chunk.sentences
         if last <= first:
-            return -1, 0.0
+            return -1, 0.0, -math.inf
         cosines = self.stored.sentence_vectors[first:last].astype(np.float32) @ vector
-        total = sum(w for _, w in terms.values()) or 1.0
         best, best_score = first, -math.inf
         for offset, sid in enumerate(range(first, last)):
-            present = self._sentence_stems(sid)
-            coverage = sum(w for s, (_, w) in terms.items() if s in present) / total
-            score = float(cosines[offset]) + LEXICAL_WEIGHT * coverage
+            text = self.sentence_text(sid)
+            # Exact stems here (cached): typo matching is kept for the evidence check,
+            # where it runs on three passages, not on every sentence of twenty.
+            covered = coverage(focus, self._sentence_stems(sid) & focus.terms.keys())
+            score = sentence_score(
+                float(cosines[offset]), covered, self._typed(text, focus), self._prose_penalty(sid)
+            )
             if score > best_score:
                 best, best_score = sid, score
-        return best, float(cosines[best - first])
+        return best, float(cosines[best - first]), best_score
 
-    def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> tuple[list[Passage], float]:
-        """Up to ``k`` cited passages and the answer's confidence (best evidence cosine).
+    def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> Built:
+        """Up to ``k`` cited passages, the lead first, and the evidence for the decline rule.
 
         A hit whose text is mostly inside a passage already cited, or whose answering
         sentence is the one already highlighted, is folded into that citation as a copy.
         """
-        terms = self._term_weights(query)
+        focus = self.focus(query)
+        kept: list[_Candidate] = []
         passages: list[Passage] = []
         grams: list[set[tuple[str, ...]]] = []
-        confidence = 0.0
+        cosine = 0.0
         for hit in hits:
             chunk = self.stored.chunks[hit.chunk_id]
             chunk_grams = self._shingles(chunk.chunk_id)
-            sid, cosine = self._best_sentence(chunk, vector, terms)
-            confidence = max(confidence, cosine, hit.dense_score or 0.0)
-            doc_text = self.stored.documents[chunk.doc_id].text
-            h_start, h_end = (
-                (self.stored.sentences[sid].start, self.stored.sentences[sid].end)
-                if sid >= 0
-                else (chunk.start, chunk.end)
-            )
-            highlight = doc_text[h_start:h_end]
+            sid, sent_cos, score = self._best_sentence(chunk, vector, focus)
+            cosine = max(cosine, sent_cos, hit.dense_score or 0.0)
+            h_start, h_end = self._span(chunk, sid)
+            highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
             target = self._same_as(passages, grams, chunk_grams, highlight)
             if target is not None:
                 if chunk.doc_id not in target.sources:
@@ -119,31 +210,87 @@ class AnswerBuilder:
                 continue
             if len(passages) == k:
                 continue
-            present = {stem(w) for w in words(chunk.index_text)}
             grams.append(chunk_grams)
-            passages.append(
-                Passage(
-                    rank=len(passages) + 1,
-                    doc=chunk.doc_id,
-                    title=chunk.title,
-                    section=chunk.section,
-                    start=chunk.start,
-                    end=chunk.end,
-                    text=chunk.text,
-                    highlight=highlight,
-                    highlight_start=h_start,
-                    highlight_end=h_end,
-                    score=round(hit.score, 6),
-                    bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 4),
-                    bm25_rank=hit.bm25_rank,
-                    dense_score=None if hit.dense_score is None else round(hit.dense_score, 4),
-                    dense_rank=hit.dense_rank,
-                    sources=[chunk.doc_id],
-                    chunk_id=chunk.chunk_id,
-                    matched_terms=[w for s, (w, _) in terms.items() if s in present],
-                )
+            kept.append(_Candidate(hit, chunk, sid, sent_cos, score))
+            passages.append(self._passage(len(passages) + 1, hit, chunk, h_start, h_end, highlight, focus))
+        if not passages:
+            return Built([], round(cosine, 4), 0.0, focus)
+        lead = self._lead(kept)
+        if lead:
+            passages.insert(0, passages.pop(lead))
+            kept.insert(0, kept.pop(lead))
+            for rank, passage in enumerate(passages, start=1):
+                passage.rank = rank
+        return self._with_evidence(passages, kept, focus, cosine)
+
+    @staticmethod
+    def _lead(kept: list[_Candidate]) -> int:
+        """Index of the candidate whose best sentence should lead (among the first LEAD_POOL)."""
+        top = max(kept[0].hit.score, 1e-9)
+        pool = kept[:LEAD_POOL]
+        totals = [c.score + RANK_WEIGHT * max(c.hit.score, 0.0) / top for c in pool]
+        return int(np.argmax(totals))
+
+    def _span(self, chunk: Chunk, sid: int) -> tuple[int, int]:
+        if sid < 0:
+            return chunk.start, chunk.end
+        return self.stored.sentences[sid].start, self.stored.sentences[sid].end
+
+    def _passage(
+        self, rank: int, hit: Hit, chunk: Chunk, h_start: int, h_end: int, highlight: str, focus: Focus
+    ) -> Passage:
+        present = {stem(w) for w in words(chunk.index_text)}
+        phrase = pick_phrase(highlight, focus.kind, focus) if focus.kind in TYPED else None
+        return Passage(
+            rank=rank,
+            doc=chunk.doc_id,
+            title=chunk.title,
+            section=chunk.section,
+            start=chunk.start,
+            end=chunk.end,
+            text=chunk.text,
+            highlight=highlight,
+            highlight_start=h_start,
+            highlight_end=h_end,
+            score=round(hit.score, 6),
+            bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 4),
+            bm25_rank=hit.bm25_rank,
+            dense_score=None if hit.dense_score is None else round(hit.dense_score, 4),
+            dense_rank=hit.dense_rank,
+            sources=[chunk.doc_id],
+            chunk_id=chunk.chunk_id,
+            matched_terms=[t.surface for s, t in focus.terms.items() if s in present],
+            answer=highlight[phrase.start : phrase.end] if phrase else None,
+            answer_start=h_start + phrase.start if phrase else None,
+            answer_end=h_start + phrase.end if phrase else None,
+        )
+
+    def _with_evidence(
+        self, passages: list[Passage], kept: list[_Candidate], focus: Focus, cosine: float
+    ) -> Built:
+        """Support of the lead: focus terms in the first passages, times the type factor."""
+        lead = kept[0]
+        present: set[str] = set()
+        for candidate in kept[:EVIDENCE_POOL]:
+            present |= present_terms(focus, candidate.chunk.index_text)
+        unknown = unknown_terms(focus, self._idf)
+        first = passages[0]
+        text = lead.chunk.index_text
+        if focus.kind in TYPED:
+            type_found = first.answer is not None or pick_phrase(text, focus.kind, focus) is not None
+        elif focus.kind is AnswerType.DEFINITION:
+            type_found = any(
+                defines(self.sentence_text(sid), {fold(w) for w in focus.words})
+                for sid in range(*lead.chunk.sentences)
             )
-        return passages, round(confidence, 4)
+        else:
+            type_found = True
+        supported = support(focus, present, unknown, ABSENT_WEIGHT) * (1.0 if type_found else TYPE_MISSING)
+        # Words never seen in the index first, then the rarest: what the reply names as missing.
+        lacking = [s for s in focus.terms if s in unknown or s not in present]
+        lacking.sort(key=lambda s: (s not in unknown, -focus.terms[s].idf))
+        missing = [focus.terms[s].surface for s in lacking]
+        return Built(passages, round(cosine, 4), round(supported, 4), focus, missing, type_found)
 
     @staticmethod
     def _same_as(

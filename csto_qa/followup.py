@@ -1,8 +1,21 @@
-"""Follow-up questions: rewrite "and when did it leave?" into a self-contained query.
+"""Follow-up questions: rewrite a question that cannot stand alone into one that can.
 
-A question that leans on the previous turn (a pronoun, a leading "and"/"what about", or
-almost no content words) gets the previous question's names appended, so retrieval sees
-"and when did it leave? Uzbekistan CSTO". The rewritten query is shown to the user.
+Three rules, in order:
+
+1. A question with its own subject is never rewritten: "When did Uzbekistan suspend its
+   membership?" names Uzbekistan, so its "its" refers inside the question itself. A
+   subject is a name (a capitalised word that is not the first, an acronym, a number) or
+   the noun right after the question word and its auxiliary ("when did *the treaty* ...").
+2. "what about Azerbaijan?" (also "how about", "and Azerbaijan?") takes the previous
+   question and puts the new name in place of the previous one of the same shape:
+   after "When did Armenia freeze its participation in the CSTO?" it becomes
+   "When did Azerbaijan freeze its participation in the CSTO?", not the previous
+   question with words appended.
+3. A question that leans on the previous turn (a pronoun with no subject of its own, a
+   leading "and", or almost no content words) gets the previous question's names
+   appended: "and when did it leave? Uzbekistan CSTO".
+
+The rewritten query is what retrieval runs and what the app shows.
 """
 
 from __future__ import annotations
@@ -11,25 +24,69 @@ import re
 
 from csto_qa.tokenizing import STOP_WORDS, words
 
-_PRONOUNS = frozenset(
-    "it its they them their theirs he him his she her hers this that these those there "
-    "then such the same".split()
+_PRONOUNS = frozenset("it its they them their theirs he him his she her hers this that these those".split())
+_ABOUT = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<new>.+?)\s*[?.!]*\s*$|^\s*and\s+(?P<bare>[^\s?]+(?:\s+[^\s?]+)?)\s*\?\s*$",
+    re.I,
 )
-_LEADS = re.compile(r"^\s*(and|but|also|so|then|what about|how about|and what about|what of)\b", re.I)
+_LEADS = re.compile(r"^\s*(and|but|also|so|then|what of)\b", re.I)
 _WORD = re.compile(r"[^\W_][\w'’-]*", re.UNICODE)
 _QUESTION_WORDS = frozenset(
     "what when where who whom whose which why how did does do is are was were".split()
 )
+_AUXILIARIES = frozenset("did does do is are was were has have had can could will would should".split())
+_ARTICLES = frozenset("the a an".split())
+
+
+def _tokens(question: str) -> list[str]:
+    return _WORD.findall(question)
+
+
+def names(question: str) -> list[str]:
+    """Names in ``question``: capitalised words (not a leading question word), acronyms, numbers."""
+    tokens = _tokens(question)
+    ignored = _QUESTION_WORDS | STOP_WORDS
+    return _unique(
+        [
+            t
+            for i, t in enumerate(tokens)
+            if t.isdigit() or (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in ignored))
+        ]
+    )
+
+
+def has_own_subject(question: str) -> bool:
+    """True when the question names what it is about (a name, or a noun after "wh- + aux")."""
+    if names(question):
+        return True
+    tokens = [t.casefold() for t in _tokens(question)]
+    if len(tokens) >= 3 and tokens[0] in _QUESTION_WORDS and tokens[1] in _AUXILIARIES:
+        rest = [t for t in tokens[2:] if t not in _ARTICLES]
+        return bool(rest) and rest[0] not in _PRONOUNS and rest[0] not in STOP_WORDS
+    return False
+
+
+def about_what(question: str) -> str | None:
+    """The new subject of "what about X?" / "and X?" (None for any other question)."""
+    m = _ABOUT.match(question)
+    if not m:
+        return None
+    new = re.sub(r"^(?:the|a|an)\s+", "", (m.group("new") or m.group("bare") or "").strip(), flags=re.I)
+    if m.group("bare") and (new.casefold() in _PRONOUNS or not names(new)):
+        return None  # "and then?" / "and why?" are not a new subject
+    return new or None
 
 
 def needs_context(question: str) -> bool:
     """True when the question cannot stand alone."""
-    tokens = [t.casefold() for t in _WORD.findall(question)]
+    tokens = [t.casefold() for t in _tokens(question)]
     if not tokens:
         return False
-    if _LEADS.match(question):
+    if about_what(question):
         return True
-    if any(t in _PRONOUNS - {"the", "same", "then", "there"} for t in tokens):
+    if has_own_subject(question):
+        return False
+    if _LEADS.match(question) or any(t in _PRONOUNS for t in tokens):
         return True
     return len(words(question)) <= 1
 
@@ -44,23 +101,26 @@ def _unique(tokens: list[str]) -> list[str]:
     return out
 
 
-def names(question: str) -> list[str]:
-    """Names in ``question``: capitalised words (not a leading question word), acronyms, numbers."""
-    tokens = _WORD.findall(question)
-    ignored = _QUESTION_WORDS | STOP_WORDS
-    return _unique(
-        [
-            t
-            for i, t in enumerate(tokens)
-            if t.isdigit() or (t[0].isupper() and (i > 0 or t.isupper() or t.casefold() not in ignored))
-        ]
-    )
-
-
 def content_words(question: str) -> list[str]:
     """Words of ``question`` that are neither stop words nor question words."""
     ignored = _QUESTION_WORDS | STOP_WORDS | _PRONOUNS
-    return _unique([t for t in _WORD.findall(question) if t.casefold() not in ignored])
+    return _unique([t for t in _tokens(question) if t.casefold() not in ignored])
+
+
+def _shape(name: str) -> str:
+    return "acronym" if name.isupper() and len(name) > 1 else "number" if name.isdigit() else "word"
+
+
+def replace_subject(previous: str, new: str) -> str | None:
+    """``previous`` with its last name of the same shape as ``new`` replaced by ``new``."""
+    new_names = names(new) or [new]
+    shape = _shape(new_names[0])
+    candidates = [n for n in names(previous) if _shape(n) == shape and n.casefold() not in new.casefold()]
+    if not candidates:
+        return None
+    old = candidates[-1] if shape != "word" else candidates[0]
+    pattern = re.compile(rf"(?<![\w-]){re.escape(old)}(?![\w-])")
+    return pattern.sub(new, previous, count=1).strip()
 
 
 def contextualize(question: str, history: list[str] | None) -> str:
@@ -68,20 +128,23 @@ def contextualize(question: str, history: list[str] | None) -> str:
 
     "and when did it leave?" after "When did Uzbekistan join the CSTO?" borrows the names
     (Uzbekistan, CSTO); "what about Belarus?" after "When did Armenia freeze its
-    participation?" brings its own name and borrows the rest (freeze, participation).
+    participation?" becomes "When did Belarus freeze its participation?".
     """
     if not history or not needs_context(question):
         return question
-    asked = {t.casefold() for t in _WORD.findall(question)}
-    own = names(question)
+    new = about_what(question)
+    asked = {t.casefold() for t in _tokens(question)}
     for previous in reversed(history):
-        previous_names = {n.casefold() for n in names(previous)}
+        previous_names = names(previous)
         if not previous_names:  # "ok thanks" is no context
             continue
-        if own:
-            extra = [w for w in content_words(previous) if w.casefold() not in previous_names | asked]
+        if new:
+            replaced = replace_subject(previous, new)
+            if replaced:
+                return replaced
+            extra = [w for w in content_words(previous) if w.casefold() not in asked]
         else:
-            extra = [n for n in names(previous) if n.casefold() not in asked]
+            extra = [n for n in previous_names if n.casefold() not in asked]
         if extra:
             return f"{question.strip()} {' '.join(extra)}"
     return question

@@ -38,3 +38,34 @@ def test_needs_context_signals() -> None:
 def test_follow_up_skips_turns_without_names() -> None:
     query = contextualize("when did it happen?", ["When did Armenia freeze its participation?", "ok thanks"])
     assert "Armenia" in query
+
+
+def test_question_with_its_own_subject_is_never_rewritten() -> None:
+    history = ["When did Armenia freeze its participation in the CSTO?"]
+    for question in (
+        "When did Uzbekistan suspend its membership?",  # "its" refers inside the question
+        "when did uzbekistan suspend its membership",  # lower case: the subject after "did"
+        "when did the treaty enter into force?",
+        "How many members does the CSTO have?",
+    ):
+        assert contextualize(question, history) == question
+
+
+def test_what_about_replaces_the_previous_subject() -> None:
+    history = ["When did Armenia freeze its participation in the CSTO?"]
+    assert contextualize("what about Azerbaijan?", history) == (
+        "When did Azerbaijan freeze its participation in the CSTO?"
+    )
+    assert contextualize("and Belarus?", history) == "When did Belarus freeze its participation in the CSTO?"
+    assert contextualize("How about the NATO?", history) == "When did Armenia freeze its participation in the NATO?"
+
+
+def test_and_then_is_not_a_new_subject() -> None:
+    query = contextualize("and then?", ["When did Armenia freeze its participation?"])
+    assert query.startswith("and then?") and "Armenia" in query
+
+
+def test_pronoun_without_a_subject_leans_on_the_previous_turn() -> None:
+    assert needs_context("What is its budget?")
+    assert needs_context("Who leads it?")
+    assert not needs_context("Who is the Secretary General?")
