@@ -59,10 +59,67 @@ def _mode_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+ANSWER_COLUMNS = (
+    ("recall@1", "R@1"),
+    ("lead_accuracy", "lead"),
+    ("phrase_accuracy", "phrase"),
+    ("phrase_given", "phrase shown"),
+    ("phrase_precision", "phrase right when shown"),
+)
+DECLINE_COLUMNS = (
+    ("answerable_declined", "wrongly declined"),
+    ("off_topic_declined", "off-topic declined"),
+    ("on_topic_declined", "on-topic declined"),
+    ("unanswerable_declined", "all unans. declined"),
+)
+
+
+def _answer_rows(
+    report: EvalReport,
+    columns: tuple[tuple[str, str], ...] = ANSWER_COLUMNS + DECLINE_COLUMNS,
+    with_point: bool = True,
+) -> tuple[list[str], list[list[str]]]:
+    """Per mode, what a user reads: R@1, lead sentence and phrase right, declined shares,
+    and (``with_point``) the precision / coverage of the engine's own decisions."""
+    header = ["mode", *(h for _, h in columns), *(["precision / coverage"] if with_point else [])]
+    rows = []
+    for mode, s in report.summaries.items():
+        cells = [_pct(s.metrics.get(key)) for key, _ in columns]
+        point = s.operating_point or {}
+        if with_point:
+            cells.append(f"{_pct(point.get('precision'))} / {_pct(point.get('coverage'))}")
+        rows.append([mode, *cells])
+    return header, rows
+
+
+def _follow_up_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Second turns of conversations: retrieval with the engine's history, alone, joined."""
+    depth = report.depth
+    header = ["mode", "n"]
+    for name in ("engine", "alone", "joined"):
+        header += [f"{name} R@1", f"{name} R@5", f"{name} MRR"]
+    header.append("engine ≥ best")
+    rows = []
+    for mode, s in report.summaries.items():
+        f = s.follow_up
+        if not f:
+            continue
+        cells = [mode, str(int(f["n"]))]
+        for name in ("engine", "alone", "joined"):
+            cells += [
+                _pct(f[f"{name}_recall@1"]),
+                _pct(f[f"{name}_recall@5"]),
+                f"{f[f'{name}_mrr@{depth}']:.3f}",
+            ]
+        cells.append(_pct(f["engine_at_least_best"]))
+        rows.append(cells)
+    return header, rows
+
+
 def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
-    """Per category: R@5 (or declined share for unanswerable questions) of every mode."""
+    """Per category and mode: R@5 / lead-sentence accuracy (declined share for unanswerable)."""
     cut = min(5, report.k)
-    header = ["category", "n", *(f"{m} R@{cut}" for m in report.modes)]
+    header = ["category", "n", *(f"{m} R@{cut} / lead" for m in report.modes)]
     rows = []
     for cat in report.categories:
         first = report.summaries[report.modes[0]].categories[cat]
@@ -70,10 +127,22 @@ def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
         for mode in report.modes:
             fig = report.summaries[mode].categories[cat]
             if f"recall@{cut}" in fig:
-                cells.append(_pct(fig[f"recall@{cut}"]))
+                cells.append(f"{_pct(fig[f'recall@{cut}'])} / {_pct(fig.get('lead_accuracy'))}")
             else:
                 cells.append(f"{_pct(fig.get('unanswerable_declined'))} declined")
         rows.append([cat, str(int(first["n"])), *cells])
+    return header, rows
+
+
+def _declined_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
+    """Unanswerable questions by scope: how many and the share each mode declines."""
+    header = ["unanswerable", "n", *(f"{m} declined" for m in report.modes)]
+    rows = []
+    first = report.summaries[report.modes[0]].metrics
+    for scope, label in (("off_topic", "off-topic"), ("on_topic", "on-topic")):
+        if f"n_{scope}" in first:
+            cells = [_pct(report.summaries[m].metrics.get(f"{scope}_declined")) for m in report.modes]
+            rows.append([label, str(int(first[f"n_{scope}"])), *cells])
     return header, rows
 
 
@@ -116,8 +185,20 @@ def render_table(report: EvalReport) -> str:
         "",
         _text_table(*_mode_rows(report)),
         "",
+        "answer level in %: lead sentence / answer phrase right, declined by the engine's own rule",
+        _text_table(*_answer_rows(report, ANSWER_COLUMNS, with_point=False)),
+        "",
+        _text_table(*_answer_rows(report, DECLINE_COLUMNS)),
+        "",
         _text_table(*_category_rows(report)),
     ]
+    follow = _follow_up_rows(report)
+    if follow[1]:
+        parts += [
+            "",
+            "follow-ups (second turn): with the engine's history, alone, previous joined",
+            _text_table(*follow),
+        ]
     for mode, s in report.summaries.items():
         if s.misses:
             ids = " ".join(m["id"] for m in s.misses)
@@ -146,7 +227,7 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     """The full Markdown report: tables, abstention sweep, and every miss with its top passage."""
     cut = min(5, report.k)
     lines = [
-        "# csto-qa retrieval evaluation",
+        "# csto-qa retrieval and answer evaluation",
         "",
         f"Questions: `{Path(report.questions_file).name or '(in memory)'}`, {report.n_questions} "
         f"({report.n_answerable} answerable, {report.n_unanswerable} unanswerable); k = {report.k}.",
@@ -162,18 +243,65 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     ]
     if plot_name:
         lines += [f"![recall@k by mode and recall@{cut} by category]({plot_name})", ""]
-    lines += ["## By mode", "", readme_table(report), "", f"## Recall@{cut} by category (%)", ""]
+    lines += ["## By mode", "", readme_table(report), ""]
+    lines += [
+        "## Answer level (%)",
+        "",
+        "*R@1*: the first passage holds an answer string. *lead*: the highlighted sentence of the "
+        "first passage holds one (what the reply shows in bold). *phrase*: the marked answer phrase "
+        "holds one, or is a run of an answer string's words that adds a word the question lacks and "
+        "holds a number or capitalised word or half the string (no phrase marked counts as wrong); "
+        "*phrase shown*: share with a phrase marked; *phrase right when shown*: of those, the share "
+        "right. *wrongly declined*: answerable questions the engine "
+        "declines; *off-/on-topic declined*: unanswerable questions it declines, by scope. "
+        "*precision / coverage*: of the questions the engine answers, the share whose lead sentence "
+        "is right (an answered unanswerable question is wrong), and the share of answerable "
+        "questions it answers. Lead and phrase are judged on the list the engine would show, "
+        "also when it declines.",
+        "",
+        _md_table(*_answer_rows(report)),
+        "",
+    ]
+    declined = _declined_rows(report)
+    if declined[1]:
+        lines += [_md_table(*declined), ""]
+    follow = _follow_up_rows(report)
+    if follow[1]:
+        lines += [
+            "## Follow-ups: second turn of a conversation (%)",
+            "",
+            "*engine*: asked with the earlier question as history, as the app asks it; *alone*: the "
+            "second question by itself; *joined*: the earlier question and this one as one query. "
+            "*engine ≥ best*: share of conversations where the engine's reciprocal rank is at least "
+            "the better of the other two.",
+            "",
+            _md_table(*follow),
+            "",
+        ]
+    lines += [f"## Recall@{cut} / lead-sentence accuracy by category (%)", ""]
     lines += [_md_table(*_category_rows(report)), ""]
     lines += ["## Abstention by threshold on answer confidence", ""]
-    header = ["threshold", *(f"{m}: unans. / ans. declined %" for m in report.modes)]
+    split = "on_topic_declined" in (report.summaries[report.modes[0]].abstention or [{}])[0]
+    shown = "unans. (off / on) / ans. declined %" if split else "unans. / ans. declined %"
+    header = ["threshold", *(f"{m}: {shown}" for m in report.modes)]
+    lines += [
+        "Declined shares if the engine declined exactly when answer confidence < threshold "
+        "(a what-if on `Answer.confidence`; the engine's own rule decides the figures above).",
+        "",
+    ]
     rows = []
     for i, point in enumerate(report.summaries[report.modes[0]].abstention):
         cells = []
         for mode in report.modes:
             p = report.summaries[mode].abstention[i]
-            cells.append(f"{_pct(p['unanswerable_declined'])} / {_pct(p['answerable_declined'])}")
+            unans = _pct(p["unanswerable_declined"])
+            if split:
+                unans += f" ({_pct(p.get('off_topic_declined'))} / {_pct(p.get('on_topic_declined'))})"
+            cells.append(f"{unans} / {_pct(p['answerable_declined'])}")
         rows.append([f"{point['threshold']:.2f}", *cells])
     lines += [_md_table(header, rows), ""]
+    lines += _precision_coverage_table(report)
+    lines += _answer_misses(report)
     for mode, s in report.summaries.items():
         lines += [f"## Missed at {cut} by {mode} ({len(s.misses)})", ""]
         if not s.misses:
@@ -199,17 +327,88 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
     return "\n".join(lines)
 
 
+def _precision_coverage_table(report: EvalReport) -> list[str]:
+    """Coverage / precision / unanswerable declined at the thresholds of the abstention sweep."""
+    first = report.summaries[report.modes[0]]
+    wanted = [p["threshold"] for p in first.abstention]
+    header = ["threshold", *(f"{m}: coverage / precision / unans. declined %" for m in report.modes)]
+    rows = []
+    for t in wanted:
+        cells = []
+        for mode in report.modes:
+            point = next((p for p in report.summaries[mode].precision_coverage if p["threshold"] == t), None)
+            if point is None:
+                cells.append("–")
+                continue
+            figures = (point["coverage"], point["precision"], point["unanswerable_declined"])
+            cells.append(" / ".join(_pct(v) for v in figures))
+        rows.append([f"{t:.2f}", *cells])
+    if not rows or not first.precision_coverage:
+        return []
+    return [
+        "## Precision / coverage if answering only at confidence ≥ threshold",
+        "",
+        "*coverage*: answerable questions answered; *precision*: answered questions whose lead "
+        "sentence is right (an answered unanswerable question counts as wrong).",
+        "",
+        _md_table(header, rows),
+        "",
+    ]
+
+
+def _answer_misses(report: EvalReport) -> list[str]:
+    """For the first mode: answerable questions whose lead sentence is wrong, and unanswerable
+    questions the engine answered, each with the lead sentence it showed."""
+    mode = report.modes[0]
+    mine = [r for r in report.results if r.mode == mode]
+    wrong_lead = [r for r in mine if r.answerable and not r.lead_correct]
+    answered = [r for r in mine if not r.answerable and not r.abstained]
+    lines = [f"## Lead sentence wrong ({mode}, {len(wrong_lead)} of {sum(r.answerable for r in mine)})", ""]
+    if report.lead_unreachable:
+        lines += [
+            f"{len(report.lead_unreachable)} of them cannot be right with a one-sentence lead: every "
+            "answer string crosses a sentence boundary of the index: "
+            + ", ".join(report.lead_unreachable)
+            + ".",
+            "",
+        ]
+    lines += [
+        "| id | category | question | answers | R@1 | lead sentence shown |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in wrong_lead:
+        lead = _md_escape(_short((r.top or {}).get("highlight") or "", 160)) if r.top else "nothing"
+        lines.append(
+            f"| {r.id} | {r.category} | {_md_escape(r.question)} | {_md_escape(' / '.join(r.answers))} | "
+            f"{'yes' if r.flags[:1] == [True] else 'no'} | {lead} |"
+        )
+    lines += [
+        "",
+        f"## Unanswerable but answered ({mode}, {len(answered)} of {sum(not r.answerable for r in mine)})",
+        "",
+    ]
+    lines += ["| id | scope | question | confidence | lead sentence shown |", "|---|---|---|---:|---|"]
+    for r in answered:
+        lead = _md_escape(_short((r.top or {}).get("highlight") or "", 160)) if r.top else "nothing"
+        lines.append(
+            f"| {r.id} | {r.scope or '–'} | {_md_escape(r.question)} | {r.confidence:.2f} | {lead} |"
+        )
+    return [*lines, ""]
+
+
 def plot_report(report: EvalReport, path: Path) -> Path:
-    """Recall@k curves by mode, recall@5 per category, and the abstention trade-off."""
+    """Recall@k curves by mode, recall@5 per category, the abstention trade-off and the
+    precision / coverage curve of the decline rule."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     cut = min(5, report.k)
-    fig, (ax1, ax2, ax3) = plt.subplots(
-        1, 3, figsize=(17, 5.2), gridspec_kw={"width_ratios": [1, 1.6, 1]}, constrained_layout=True
+    fig, axes = plt.subplots(
+        2, 2, figsize=(15, 10), gridspec_kw={"width_ratios": [1, 1.4]}, constrained_layout=True
     )
+    (ax1, ax2), (ax3, ax4) = axes
     ks = list(range(1, report.k + 1))
     for mode, s in report.summaries.items():
         color = MODE_COLORS.get(mode)
@@ -258,9 +457,10 @@ def plot_report(report: EvalReport, path: Path) -> Path:
     ax2.legend(loc="upper center", fontsize=9, ncols=len(report.modes), frameon=False)
 
     _plot_abstention(ax3, report)
+    _plot_precision_coverage(ax4, report)
     fig.suptitle(
-        f"csto-qa retrieval evaluation: {report.n_answerable} answerable + "
-        f"{report.n_unanswerable} unanswerable questions — {_settings_line(report)}",
+        f"csto-qa evaluation: {report.n_answerable} answerable + "
+        f"{report.n_unanswerable} unanswerable questions\n{_settings_line(report)}",
         fontsize=10,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,13 +476,19 @@ def _plot_abstention(ax: Any, report: EvalReport) -> None:
     good = [r.confidence for r in mine if r.answerable]
     bad = [r.confidence for r in mine if not r.answerable]
     grid = [round(0.1 + 0.005 * i, 3) for i in range(141)]  # 0.10 .. 0.80
-    if bad:
+    groups = [("unanswerable", bad, "-")]
+    for scope, style in (("off_topic", ":"), ("on_topic", "-.")):
+        scoped = [r.confidence for r in mine if not r.answerable and r.scope == scope]
+        if scoped:
+            groups.append((scope.replace("_", "-"), scoped, style))
+    for label, values, style in groups if bad else []:
         ax.plot(
             grid,
-            [100 * sum(c < t for c in bad) / len(bad) for t in grid],
+            [100 * sum(c < t for c in values) / len(values) for t in grid],
             color="#2a7f3f",
-            lw=2.2,
-            label=f"unanswerable declined (good, n={len(bad)})",
+            lw=2.2 if style == "-" else 1.6,
+            ls=style,
+            label=f"{label} declined (good, n={len(values)})",
         )
     if good:
         ax.plot(
@@ -305,7 +511,44 @@ def _plot_abstention(ax: Any, report: EvalReport) -> None:
         xlim=(grid[0], grid[-1]),
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center left")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _plot_precision_coverage(ax: Any, report: EvalReport) -> None:
+    """Per mode: precision of the lead sentence against coverage as the confidence threshold
+    moves, with the engine's own decisions marked as a point."""
+    for mode, s in report.summaries.items():
+        points = [p for p in s.precision_coverage if p.get("precision") is not None]
+        if not points:
+            continue
+        color = MODE_COLORS.get(mode)
+        lead = s.metrics.get("lead_accuracy")
+        ax.plot(
+            [100 * float(p["coverage"] or 0.0) for p in points],
+            [100 * float(p["precision"] or 0.0) for p in points],
+            color=color,
+            lw=2,
+            label=f"{MODE_LABELS.get(mode, mode)} (lead {_pct(lead)}%)",
+        )
+        op = s.operating_point or {}
+        if op.get("precision") is not None and op.get("coverage") is not None:
+            ax.plot(
+                [100 * float(op["coverage"] or 0.0)],
+                [100 * float(op["precision"] or 0.0)],
+                marker="o",
+                ms=8,
+                color=color,
+                mec="black",
+            )
+    ax.set(
+        xlabel="coverage: answerable questions answered (%)",
+        ylabel="precision: answered with the right lead sentence (%)",
+        title="Decline rule: precision / coverage on answer confidence (dot: engine's decisions)",
+        xlim=(0, 102),
+        ylim=(0, 102),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
 
 
 def _json_text(data: dict[str, Any]) -> str:

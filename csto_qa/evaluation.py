@@ -1,13 +1,15 @@
-"""``csto-qa eval``: answer-recall, MRR and nDCG of each retrieval mode on a question set.
+"""``csto-qa eval``: retrieval and answer-level figures of each mode on a question set.
 
-Every question goes through :meth:`Engine.ask` exactly as the app asks it, with
-``abstain=False`` so the ranked list is there even on weak evidence; whether the app
-would have declined is read from ``answer.confidence`` against the engine's
-``abstain_threshold`` (the same rule ``ask`` applies). A passage is relevant when its text
-contains one of the question's answer strings (see :mod:`csto_qa.metrics`).
+Every question goes through :meth:`Engine.ask` exactly as the app asks it (with its
+``history`` for a follow-up), so *declined* is the engine's own decision: this module
+never re-implements the abstention rule. When the engine declines, the question is asked
+once more with ``abstain=False`` to judge the ranked list it would have shown. A passage
+is relevant when its text contains one of the question's answer strings; the lead
+sentence (``passages[0].highlight``) and the answer phrase (``passages[0].answer``, when
+the engine marks one) are judged by :mod:`csto_qa.metrics`.
 
     report = evaluate(engine, load_questions(default_questions_path()), ("hybrid", "bm25"), k=10)
-    report.summaries["hybrid"].metrics["recall@5"]
+    report.summaries["hybrid"].metrics["recall@5"], report.summaries["hybrid"].metrics["lead_accuracy"]
 
 Heavy libraries are imported inside functions: ``csto-qa --help`` imports this module.
 """
@@ -34,6 +36,7 @@ BASE_CUTOFFS = (1, 3, 5, 10)
 RANK_DEPTH = 10  # MRR and nDCG are taken at 10 (or at k when k is smaller)
 MISS_CUTOFF = 5  # a question is "missed" when nothing relevant is in the top 5
 THRESHOLDS = tuple(round(0.25 + 0.05 * i, 2) for i in range(7))  # 0.25 .. 0.55
+CURVE_THRESHOLDS = tuple(round(0.1 + 0.01 * i, 2) for i in range(71))  # 0.10 .. 0.80, for the plot
 DEFAULT_OUT = "eval-out"
 TOP_FIELDS = ("doc", "section", "chunk_id", "text", "highlight")  # kept of the first passage
 
@@ -56,9 +59,18 @@ class QuestionResult:
     flags: list[bool]  # relevance of the returned passages, best first
     n_relevant: int  # indexed chunks whose text contains an answer string
     confidence: float
-    abstained: bool  # what the app would have done at the engine's threshold
+    abstained: bool  # the engine's own decision (``Answer.abstained``, or no passage at all)
     passage_words: list[int]
     top: dict[str, Any] | None  # the first passage returned: doc, section, chunk_id, text, highlight
+    scope: str | None = None  # unanswerable questions: "off_topic" / "on_topic" (None: unlabelled)
+    lead_correct: bool = False  # the first passage's highlighted sentence holds an answer string
+    phrase: str | None = None  # the answer phrase the engine marked in it (None: none marked)
+    phrase_correct: bool = False
+    history: list[str] = field(default_factory=list)
+    # Follow-ups only: the ranked list's relevance for the question alone ("alone") and
+    # for the previous question and this one joined ("joined"), next to ``flags``
+    # (the engine with the history, as the app asks it).
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def first_relevant(self) -> int | None:
@@ -73,7 +85,7 @@ class QuestionResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QuestionResult:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
 @dataclass
@@ -86,13 +98,18 @@ class ModeSummary:
     recall_curve: list[float]  # answer-recall@1..k
     abstention: list[dict[str, float]]  # declined shares at each threshold of THRESHOLDS
     misses: list[dict[str, Any]] = field(default_factory=list)
+    # Answering only above a confidence threshold (CURVE_THRESHOLDS): coverage / precision,
+    # and the engine's own operating point (its decisions, whatever its rule is).
+    precision_coverage: list[dict[str, float | None]] = field(default_factory=list)
+    operating_point: dict[str, float | None] = field(default_factory=dict)
+    follow_up: dict[str, float] = field(default_factory=dict)  # see :func:`follow_up_figures`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModeSummary:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
 @dataclass
@@ -112,6 +129,9 @@ class EvalReport:
     summaries: dict[str, ModeSummary]
     results: list[QuestionResult]
     seconds: float
+    # Answerable questions none of whose answer strings fits inside one indexed sentence: a
+    # one-sentence lead can never be right for them (see :func:`lead_unreachable`).
+    lead_unreachable: list[str] = field(default_factory=list)
 
     @property
     def categories(self) -> list[str]:
@@ -132,7 +152,7 @@ class EvalReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalReport:
         """Read back ``results.json`` (e.g. to re-render the report without re-running)."""
-        fields = {name: data[name] for name in cls.__dataclass_fields__}
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         fields["summaries"] = {m: ModeSummary.from_dict(s) for m, s in data["summaries"].items()}
         fields["results"] = [QuestionResult.from_dict(r) for r in data["results"]]
         return cls(**fields)
@@ -175,14 +195,31 @@ def parse_modes(text: str | Sequence[str]) -> list[str]:
     return modes
 
 
-def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) -> QuestionResult:
-    from csto_qa.metrics import relevance_flags, word_count
+def _flags(passages: Sequence[Any], q: EvalQuestion) -> list[bool]:
+    from csto_qa.metrics import relevance_flags
 
-    answer = engine.ask(q.question, k=k, mode=mode, abstain=False)
-    passages = answer.passages
     # The passage text itself is judged, not its copies in other documents.
-    flags = relevance_flags([p.text for p in passages], q.answers) if q.answerable else []
+    return relevance_flags([p.text for p in passages], q.answers) if q.answerable else []
+
+
+def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) -> QuestionResult:
+    from csto_qa.metrics import is_relevant, phrase_matches, word_count
+
+    history = list(q.history) or None
+    answer = engine.ask(q.question, k=k, mode=mode, history=history)  # the engine decides
+    declined = answer.abstained or not answer.passages
+    if answer.abstained:  # judge the list it would have shown
+        answer = engine.ask(q.question, k=k, mode=mode, history=history, abstain=False)
+    passages = answer.passages
     top = passages[0] if passages else None
+    # ``answer`` is the phrase the answer layer marks; older engines have no such key.
+    phrase = getattr(top, "answer", None) if top is not None else None
+    phrase = phrase if isinstance(phrase, str) and phrase.strip() else None
+    variants: dict[str, dict[str, Any]] = {}
+    if q.history:
+        for name, text in (("alone", q.question), ("joined", f"{q.history[-1]} {q.question}")):
+            other = engine.ask(text, k=k, mode=mode, abstain=False)
+            variants[name] = {"query": other.query, "flags": _flags(other.passages, q)}
     return QuestionResult(
         id=q.id,
         question=q.question,
@@ -191,17 +228,24 @@ def _ask(engine: Engine, q: EvalQuestion, mode: str, k: int, n_relevant: int) ->
         mode=mode,
         query=answer.query,
         answers=list(q.answers),
-        flags=flags,
+        flags=_flags(passages, q),
         n_relevant=n_relevant,
         confidence=float(answer.confidence),
-        abstained=answer.confidence < engine.settings.abstain_threshold or not passages,
+        abstained=declined,
         passage_words=[word_count(p.text) for p in passages],
         top=None if top is None else {name: getattr(top, name) for name in TOP_FIELDS},
+        scope=q.scope,
+        lead_correct=bool(q.answerable and top is not None and is_relevant(top.highlight, q.answers)),
+        phrase=phrase,
+        phrase_correct=bool(q.answerable and phrase_matches(phrase, q.answers, q.question)),
+        history=list(q.history),
+        variants=variants,
     )
 
 
 def _figures(results: list[QuestionResult], cutoffs: list[int], depth: int) -> dict[str, float]:
-    """Recall, MRR, nDCG over the answerable results and declined shares over all of them."""
+    """Recall, MRR, nDCG, lead and phrase accuracy over the answerable results, and the
+    engine's declined shares (answerable: wrongly; unanswerable: off- and on-topic)."""
     from csto_qa.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
 
     answerable = [r for r in results if r.answerable]
@@ -212,12 +256,68 @@ def _figures(results: list[QuestionResult], cutoffs: list[int], depth: int) -> d
             figures[f"recall@{c}"] = mean(recall_at_k(r.flags, c) for r in answerable)
         figures[f"mrr@{depth}"] = mean(reciprocal_rank(r.flags, depth) for r in answerable)
         figures[f"ndcg@{depth}"] = mean(ndcg_at_k(r.flags, r.n_relevant, depth) for r in answerable)
+        figures["lead_accuracy"] = mean(float(r.lead_correct) for r in answerable)
+        figures["phrase_accuracy"] = mean(float(r.phrase_correct) for r in answerable)
+        figures["phrase_given"] = mean(float(r.phrase is not None) for r in answerable)
+        marked = [r for r in answerable if r.phrase is not None]
+        if marked:  # of the phrases shown, how many are right
+            figures["phrase_precision"] = mean(float(r.phrase_correct) for r in marked)
         figures["answerable_declined"] = mean(float(r.abstained) for r in answerable)
     if unanswerable:
         figures["unanswerable_declined"] = mean(float(r.abstained) for r in unanswerable)
+        for scope in ("off_topic", "on_topic"):
+            group = [r for r in unanswerable if r.scope == scope]
+            if group:
+                figures[f"n_{scope}"] = len(group)
+                figures[f"{scope}_declined"] = mean(float(r.abstained) for r in group)
     words = [w for r in results for w in r.passage_words]
     figures["mean_words"] = mean(words)
     return figures
+
+
+def follow_up_figures(results: list[QuestionResult], depth: int) -> dict[str, float]:
+    """Second turns of conversations: R@1, R@5 and MRR of the engine's query (with the
+    history), of the question alone and of the previous question joined to it, and the
+    share where the engine is at least as good (reciprocal rank) as the better of the two."""
+    from csto_qa.metrics import mean, recall_at_k, reciprocal_rank
+
+    turns = [r for r in results if r.variants and r.answerable]
+    if not turns:
+        return {}
+    figures: dict[str, float] = {"n": len(turns)}
+    lists = {
+        "engine": [r.flags for r in turns],
+        "alone": [r.variants["alone"]["flags"] for r in turns],
+        "joined": [r.variants["joined"]["flags"] for r in turns],
+    }
+    for name, flags in lists.items():
+        figures[f"{name}_recall@1"] = mean(recall_at_k(f, 1) for f in flags)
+        figures[f"{name}_recall@5"] = mean(recall_at_k(f, 5) for f in flags)
+        figures[f"{name}_mrr@{depth}"] = mean(reciprocal_rank(f, depth) for f in flags)
+    figures["engine_at_least_best"] = mean(
+        float(reciprocal_rank(e, depth) >= max(reciprocal_rank(a, depth), reciprocal_rank(j, depth)))
+        for e, a, j in zip(lists["engine"], lists["alone"], lists["joined"], strict=True)
+    )
+    return figures
+
+
+def decline_curve(
+    results: list[QuestionResult],
+) -> tuple[list[dict[str, float | None]], dict[str, float | None]]:
+    """Precision / coverage of answering above each of CURVE_THRESHOLDS on ``Answer.confidence``,
+    and the same two figures for the engine's actual decisions (its operating point)."""
+    from csto_qa.metrics import Outcome, mean, precision_coverage
+
+    outcomes = [Outcome(r.confidence, r.answerable, r.lead_correct) for r in results]
+    curve = [precision_coverage(outcomes, t) for t in CURVE_THRESHOLDS]
+    answered = [r for r in results if not r.abstained]
+    point: dict[str, float | None] = {
+        "coverage": mean(float(not r.abstained) for r in results if r.answerable),
+        "precision": (
+            sum(1 for r in answered if r.answerable and r.lead_correct) / len(answered) if answered else None
+        ),
+    }
+    return curve, point
 
 
 def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
@@ -238,6 +338,12 @@ def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
     conf_good = [r.confidence for r in answerable]
     conf_bad = [r.confidence for r in mine if not r.answerable]
     sweep = [abstention_rates(conf_good, conf_bad, t) for t in THRESHOLDS]
+    for scope in ("off_topic", "on_topic"):  # the same what-if, by scope of the unanswerable
+        group = [r.confidence for r in mine if not r.answerable and r.scope == scope]
+        if group:
+            for point in sweep:
+                rates = abstention_rates(conf_good, group, point["threshold"])
+                point[f"{scope}_declined"] = rates["unanswerable_declined"]
     cut = min(MISS_CUTOFF, k)
     misses = [
         {
@@ -251,7 +357,10 @@ def summarize(results: list[QuestionResult], mode: str, k: int) -> ModeSummary:
         for r in answerable
         if not any(r.flags[:cut])
     ]
-    return ModeSummary(mode, metrics, categories, curve, sweep, misses)
+    pc_curve, point = decline_curve(mine)
+    return ModeSummary(
+        mode, metrics, categories, curve, sweep, misses, pc_curve, point, follow_up_figures(mine, depth)
+    )
 
 
 class CachedQueryEncoder:
@@ -305,6 +414,30 @@ def relevant_chunk_counts(engine: Engine, questions: Sequence[EvalQuestion]) -> 
         answers = [normalize_whitespace(a) for a in q.answers]
         counts[q.id] = sum(1 for t in texts if any(a and a in t for a in answers)) if answers else 0
     return counts
+
+
+def lead_unreachable(engine: Engine, questions: Sequence[EvalQuestion]) -> list[str]:
+    """Ids of answerable questions whose answer strings all cross a sentence boundary of the
+    index (e.g. an infobox label and its value on separate lines), so that no single
+    highlighted sentence can contain one. Empty when the index keeps no sentences."""
+    from csto_qa.evalset import normalize_whitespace
+
+    stored = engine.stored
+    sentences = getattr(stored, "sentences", None) or []
+    documents = getattr(stored, "documents", {}) or {}
+    texts = [
+        normalize_whitespace(documents[s.doc_id].text[s.start : s.end])
+        for s in sentences
+        if s.doc_id in documents
+    ]
+    if not texts:
+        return []
+    missing = []
+    for q in questions:
+        answers = [normalize_whitespace(a) for a in q.answers]
+        if q.answerable and not any(a and a in t for t in texts for a in answers):
+            missing.append(q.id)
+    return missing
 
 
 def evaluate(
@@ -369,7 +502,40 @@ def evaluate(
         summaries={mode: summarize(results, mode, k) for mode in modes},
         results=results,
         seconds=round(time.perf_counter() - started, 2),
+        lead_unreachable=lead_unreachable(engine, questions),
     )
+
+
+def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["alpha=0.5", "fusion=rrf"]`` → ``{"alpha": 0.5, "fusion": "rrf"}`` for ``--set``.
+
+    Any :class:`~csto_qa.config.EngineSettings` field can be set, so a new engine knob is
+    measured without a new option here; the value is read as the field's default type.
+    """
+    from dataclasses import fields
+
+    from csto_qa.config import EngineSettings
+
+    defaults = {f.name: getattr(EngineSettings(), f.name) for f in fields(EngineSettings)}
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in defaults:
+            raise QueryError(
+                f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(sorted(defaults))}"
+            )
+        default = defaults[name]
+        try:
+            if isinstance(default, bool):
+                if text.strip().lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(text)
+                out[name] = text.strip().lower() in ("true", "1")
+            else:
+                out[name] = type(default)(text.strip()) if default is not None else text.strip()
+        except ValueError:
+            raise QueryError(f"--set {item!r}: {name} takes a {type(default).__name__}") from None
+    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -388,6 +554,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, help="override the dense weight of convex fusion")
     parser.add_argument("--rrf-k", type=int, help="override the RRF constant")
     parser.add_argument("--abstain-threshold", type=float, help="override the abstention threshold")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override any engine setting, e.g. --set weak_threshold=0.45 (repeatable)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_engine_arguments(parser)
 
@@ -413,6 +585,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    overrides.update(parse_settings(getattr(args, "set", None)))
     EngineSettings(**overrides)  # a bad value fails here, before the model loads
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -9,22 +9,39 @@ Definitions follow ranx / trec_eval with binary gains:
 * nDCG@k: ``DCG@k / IDCG@k`` with ``DCG = sum(rel_i / log2(i + 1))``.
 
 Per-question values are averaged with :func:`mean` over the answerable questions.
+
+Answer-level judgements work on the reply a user reads rather than on the ranked list:
+
+* lead-sentence correct: the highlighted sentence of the first passage contains an answer
+  string (:func:`is_relevant`, the same test as passage relevance);
+* answer phrase correct (:func:`phrase_matches`): the short phrase the answer marks
+  contains an answer string, or is a run of an answer string's words that adds what the
+  question asks ("Nikol Pashinyan" inside "chaired by the Armenian Prime Minister Nikol
+  Pashinyan"; not "the session");
+* precision / coverage of a decline rule (:func:`precision_coverage`): answering only
+  when confidence >= t, the share of answerable questions answered (coverage) and the
+  share of answered questions whose lead sentence is right (precision; an answered
+  unanswerable question counts as wrong).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from csto_qa.evalset import normalize_whitespace
 
 __all__ = [
+    "Outcome",
     "abstention_rates",
     "dcg_at_k",
     "first_relevant_rank",
     "is_relevant",
     "mean",
     "ndcg_at_k",
+    "phrase_matches",
+    "precision_coverage",
     "recall_at_k",
     "reciprocal_rank",
     "relevance_flags",
@@ -108,4 +125,74 @@ def abstention_rates(
         "threshold": threshold,
         "unanswerable_declined": mean(1.0 if c < threshold else 0.0 for c in bad),
         "answerable_declined": mean(1.0 if c < threshold else 0.0 for c in good),
+    }
+
+
+def phrase_matches(phrase: str | None, answers: Iterable[str], question: str = "") -> bool:
+    """True when the answer phrase contains an answer string, or is a contiguous run of an
+    answer string's words that tells the reader something: it holds a word the question
+    does not (stop words aside), and that run covers at least half of the answer string's
+    words or holds a number or a capitalised word. Case-sensitive, like relevance.
+
+    So for "Who chaired the session?" with the answer string "chaired by the Armenian Prime
+    Minister Nikol Pashinyan", "Nikol Pashinyan" is right, "the session" and "by the" are
+    not; for "28 June 2012", "June 2012" and "2012" are right. ``None`` or an empty phrase
+    (the answer marked none) is never a match.
+    """
+    if not phrase or not phrase.strip():
+        return False
+    answers = [a for a in answers if a.strip()]
+    if is_relevant(phrase, answers):
+        return True
+    from csto_qa.tokenizing import STOP_WORDS
+
+    asked = {w.casefold() for w in _bare_words(question)}
+    mine = _bare_words(phrase)
+    new = [w for w in mine if w.casefold() not in asked and w.casefold() not in STOP_WORDS]
+    if not new:
+        return False
+    named = any(w[0].isdigit() or w[0].isupper() for w in new)
+    for answer in answers:
+        theirs = _bare_words(answer)
+        n = len(mine)
+        if n > len(theirs) or not (named or 2 * n >= len(theirs)):
+            continue
+        if any(theirs[i : i + n] == mine for i in range(len(theirs) - n + 1)):
+            return True
+    return False
+
+
+def _bare_words(text: str) -> list[str]:
+    """Whitespace words with surrounding punctuation removed ("Moscow," → "Moscow")."""
+    return [w for w in (t.strip(".,;:!?()[]\"'«»“”‘’") for t in text.split()) if w]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question's reply, judged: its confidence, whether it had an answer, whether the
+    lead sentence was right (always ``False`` for an unanswerable question)."""
+
+    confidence: float
+    answerable: bool
+    correct: bool
+
+
+def precision_coverage(outcomes: Sequence[Outcome], threshold: float) -> dict[str, float | None]:
+    """Answer only when ``confidence >= threshold``: coverage, precision and declined shares.
+
+    * ``coverage``: answered answerable questions / answerable questions;
+    * ``precision``: answered questions with a right lead sentence / answered questions
+      (``None`` when nothing is answered);
+    * ``unanswerable_declined``: declined unanswerable / unanswerable questions.
+    """
+    answered = [o for o in outcomes if o.confidence >= threshold]
+    good = [o for o in outcomes if o.answerable]
+    bad = [o for o in outcomes if not o.answerable]
+    return {
+        "threshold": threshold,
+        "coverage": mean(1.0 if o.confidence >= threshold else 0.0 for o in good),
+        "precision": (
+            sum(1 for o in answered if o.answerable and o.correct) / len(answered) if answered else None
+        ),
+        "unanswerable_declined": mean(1.0 if o.confidence < threshold else 0.0 for o in bad),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -82,6 +83,16 @@ def test_real_set_category_minimums(questions: list[EvalQuestion]) -> None:
     assert set(counts) <= set(CATEGORIES)
     for category, minimum in MIN_CATEGORY_COUNTS.items():
         assert counts[category] >= minimum, (category, counts[category])
+
+
+def test_real_set_unanswerable_scopes_and_follow_ups(questions: list[EvalQuestion]) -> None:
+    unanswerable = [q for q in questions if not q.answerable]
+    assert all(q.scope in evalset.SCOPES for q in unanswerable)  # every one is labelled
+    on_topic = [q for q in unanswerable if q.scope == "on_topic"]
+    assert len(on_topic) >= evalset.MIN_ON_TOPIC_UNANSWERABLE
+    assert all(q.probe for q in on_topic)  # absence from the corpus: test_real_set_matches_corpus
+    follow_ups = [q for q in questions if q.category == "follow_up"]
+    assert all(len(q.history) == 1 and q.answers for q in follow_ups)
 
 
 def test_real_set_docs_are_known(questions: list[EvalQuestion]) -> None:
@@ -204,3 +215,67 @@ def test_check_flags_unlisted_doc_with_answer() -> None:
 def test_check_ignores_unanswerable() -> None:
     q = EvalQuestion.from_dict(_good(answers=[], docs=[], category="unanswerable", answerable=False))
     assert check_against_corpus([q], {"doc-a": "text"}) == []
+
+
+# --- optional fields: scope, probe, history -----------------------------------
+
+
+def _unanswerable(**overrides: object) -> dict[str, object]:
+    row = _good(id="u1", question="What is the budget?", answers=[], docs=[], category="unanswerable",
+                answerable=False, scope="on_topic", probe="budget")  # fmt: skip
+    row.update(overrides)
+    return row
+
+
+def test_optional_fields_load_and_round_trip(tmp_path: Path) -> None:
+    follow = _good(id="f1", question="and when?", category="follow_up", history=["Who froze?"])
+    path = _write(tmp_path, [json.dumps(_unanswerable()), json.dumps(follow)])
+    unans, turn = load_questions(path)
+    assert unans.scope == "on_topic" and unans.probe == ("budget",) and unans.history == ()
+    assert turn.history == ("Who froze?",) and turn.scope is None
+    assert unans.to_dict()["probe"] == ["budget"] and "history" not in unans.to_dict()
+    assert EvalQuestion.from_dict(turn.to_dict()) == turn
+    assert "scope" not in EvalQuestion.from_dict(_good()).to_dict()  # old rows stay as they were
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (_unanswerable(scope="nearby"), "field 'scope' must be one of off_topic, on_topic"),
+        (_unanswerable(probe=None), "an on-topic unanswerable question needs a 'probe'"),
+        (_unanswerable(probe=[""]), "field 'probe' must be a non-empty string"),
+        (_good(probe="x"), "for unanswerable questions only"),
+        (_good(category="follow_up"), "a 'follow_up' question needs a 'history'"),
+        (_good(history="Who froze?"), None),  # one string is accepted as one turn
+        (_good(history=[1]), "field 'history' must be a non-empty string"),
+        (_good(history=["q"] * 11), "11 turns (the limit is 10)"),
+    ],
+)
+def test_optional_field_errors(tmp_path: Path, row: dict[str, object], problem: str | None) -> None:
+    row = {k: v for k, v in row.items() if v is not None}
+    path = _write(tmp_path, [json.dumps(row)])
+    if problem is None:
+        assert load_questions(path)[0].history == ("Who froze?",)
+        return
+    with pytest.raises(EvalSetError, match=re.escape(problem)):
+        load_questions(path)
+
+
+def test_check_fails_when_a_probe_occurs_in_the_corpus() -> None:
+    corpus = {"doc-a": "The CSTO has a\nBudget  Committee.", "doc-b": "Nothing."}
+    q = EvalQuestion.from_dict(_unanswerable(probe=["budget committee", "navy"]))
+    problems = check_against_corpus([q], corpus)  # case-insensitive, whitespace-normalised
+    assert problems == ["u1: probe 'budget committee' occurs in corpus doc(s) ['doc-a']"]
+    absent = EvalQuestion.from_dict(_unanswerable(probe="warships"))
+    assert check_against_corpus([absent], corpus) == []
+
+
+def test_nested_and_oversized_lines_are_one_line_errors(tmp_path: Path) -> None:
+    path = _write(tmp_path, [json.dumps(_good()), "[" * 100_000 + "]" * 100_000])
+    with pytest.raises(EvalSetError, match=r":2: line is longer than"):
+        load_questions(path)
+    path = _write(tmp_path, ['{"a": ' * 50 + "1" + "}" * 50])
+    with pytest.raises(EvalSetError, match=r":1: JSON nested 50 levels deep \(the limit is 8\)"):
+        load_questions(path)
+    brackets_in_text = _good(question="What do [[[[[[[[[[ brackets ]]]]]]]]]] mean? {{{{{{{{{")
+    assert load_questions(_write(tmp_path, [json.dumps(brackets_in_text)]))[0].question.startswith("What")

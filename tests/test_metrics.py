@@ -7,12 +7,15 @@ import math
 import pytest
 
 from csto_qa.metrics import (
+    Outcome,
     abstention_rates,
     dcg_at_k,
     first_relevant_rank,
     is_relevant,
     mean,
     ndcg_at_k,
+    phrase_matches,
+    precision_coverage,
     recall_at_k,
     reciprocal_rank,
     relevance_flags,
@@ -95,6 +98,63 @@ def test_abstention_rates_use_strict_less_than() -> None:
         "unanswerable_declined": 0.0,
         "answerable_declined": 0.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("phrase", "answers", "question", "expected"),
+    [
+        ("28 June 2012", ["28 June 2012"], "", True),  # the answer string itself
+        ("on 28 June 2012,", ["28 June 2012"], "", True),  # contains it
+        ("June 2012", ["In June 2012"], "", True),  # a run of its words, with a number
+        ("2012", ["28 June 2012"], "When did Uzbekistan leave?", True),  # the year is news
+        ("Moscow", ["Moscow, Russia"], "", True),  # punctuation ignored
+        (
+            "Nikol Pashinyan",
+            ["chaired by the Armenian Prime Minister Nikol Pashinyan"],
+            "Who chaired it?",
+            True,
+        ),
+        ("chaired by", ["chaired by the Armenian Prime Minister Nikol Pashinyan"], "Who chaired it?", False),
+        ("military", ["repulse military aggression"], "What is it for?", False),  # 1 of 3, lowercase
+        ("military aggression", ["repulse military aggression"], "What is it for?", True),  # 2 of 3
+        ("Armenia", ["Armenia froze"], "Did Armenia leave?", False),  # only repeats the question
+        ("Russia Moscow", ["Moscow, Russia"], "", False),  # not a run of its words
+        ("moscow", ["Moscow"], "", False),  # case-sensitive, like relevance
+        ("Moscow", ["Minsk", "Moscow"], "", True),  # any answer string is enough
+        (None, ["Moscow"], "", False),  # no phrase marked
+        ("  ", ["Moscow"], "", False),
+    ],
+)
+def test_phrase_matches(phrase: str | None, answers: list[str], question: str, expected: bool) -> None:
+    assert phrase_matches(phrase, answers, question) is expected
+
+
+OUTCOMES = [
+    Outcome(0.9, True, True),
+    Outcome(0.7, True, False),
+    Outcome(0.5, True, True),
+    Outcome(0.6, False, False),
+    Outcome(0.2, False, False),
+]
+
+
+def test_precision_coverage_hand_worked() -> None:
+    # t = 0.55 answers 0.9, 0.7 (answerable) and 0.6 (unanswerable): 1 of the 3 is right.
+    assert precision_coverage(OUTCOMES, 0.55) == {
+        "threshold": 0.55,
+        "coverage": pytest.approx(2 / 3),
+        "precision": pytest.approx(1 / 3),
+        "unanswerable_declined": pytest.approx(0.5),
+    }
+    everything = precision_coverage(OUTCOMES, 0.0)  # all 5 answered, 2 right
+    assert everything["coverage"] == 1.0 and everything["precision"] == pytest.approx(2 / 5)
+    assert everything["unanswerable_declined"] == 0.0
+    at_edge = precision_coverage(OUTCOMES, 0.5)  # confidence >= t is answered
+    assert at_edge["coverage"] == 1.0
+    nothing = precision_coverage(OUTCOMES, 0.95)
+    assert nothing["precision"] is None and nothing["coverage"] == 0.0
+    assert nothing["unanswerable_declined"] == 1.0
+    assert precision_coverage([], 0.5)["precision"] is None
 
 
 @pytest.mark.slow  # ranx compiles its metrics with numba on first use (tens of seconds)
