@@ -11,6 +11,7 @@ text that is not prose. The passage holding it is cited first. The support of th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,11 +25,12 @@ from csto_qa.tokenizing import fold, stem, words
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
 # Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
 # --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
-COVERAGE_WEIGHT = 0.3  # IDF-weighted focus-term coverage of the sentence
-TYPE_WEIGHT = 0.15  # the sentence holds a phrase of the expected answer type
+COVERAGE_WEIGHT = 0.5  # IDF-weighted focus-term coverage of the sentence
+TYPE_WEIGHT = 0.3  # the sentence holds a phrase of the expected answer type
 PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
 RANK_WEIGHT = 0.1  # times the passage's fused score relative to the first passage's
-LEAD_POOL = 3  # passages whose sentences compete for the lead
+NOVELTY_WEIGHT = 0.0  # share of the sentence's content words the question does not have
+LEAD_POOL = 5  # passages whose sentences compete for the lead
 TYPE_MISSING = 0.5  # support factor when neither the lead sentence nor its passage has the type
 ABSENT_WEIGHT = 0.5  # a known focus term missing from the evidence counts this much of an unknown one
 EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
@@ -70,9 +72,18 @@ class _Candidate:
     score: float  # sentence score of the best sentence
 
 
-def sentence_score(cosine: float, covered: float, typed: bool, penalty: float) -> float:
-    """Score of a sentence as the answer: cosine plus coverage and type evidence, minus debris."""
-    return cosine + COVERAGE_WEIGHT * covered + TYPE_WEIGHT * float(typed) - PROSE_WEIGHT * penalty
+def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, novelty: float = 0.0) -> float:
+    """Score of a sentence as the answer: cosine plus coverage, type and novelty evidence,
+    minus debris. ``novelty`` (the share of the sentence's words the question lacks) is
+    what makes "The council is led by N." beat "The council has a leader." when the
+    question's form names no type."""
+    return (
+        cosine
+        + COVERAGE_WEIGHT * covered
+        + TYPE_WEIGHT * float(typed)
+        + NOVELTY_WEIGHT * novelty
+        - PROSE_WEIGHT * penalty
+    )
 
 
 def pick_phrase(sentence: str, kind: AnswerType, focus: Focus) -> Span | None:
@@ -90,25 +101,25 @@ def pick_phrase(sentence: str, kind: AnswerType, focus: Focus) -> Span | None:
         return None
     folded = fold(sentence)
     anchors = [
-        i
+        span
         for term in focus.terms.values()
-        for i in _occurrences(folded, term.surface[: max(4, len(term.surface) - 2)])
+        for span in _occurrences(folded, term.surface[: max(4, len(term.surface) - 2)])
     ]
     if not anchors:
         return spans[0]
 
     def distance(sp: Span) -> int:
-        return min(0 if sp.start <= a < sp.end else min(abs(a - sp.start), abs(a - sp.end)) for a in anchors)
+        """Characters between the phrase and the nearest matched focus word (0 if they touch)."""
+        return min(max(a - sp.end, sp.start - b, 0) for a, b in anchors)
 
     return min(spans, key=lambda sp: (distance(sp), sp.start))
 
 
-def _occurrences(text: str, needle: str) -> list[int]:
-    out, i = [], text.find(needle)
-    while i >= 0 and needle:
-        out.append(i)
-        i = text.find(needle, i + 1)
-    return out
+def _occurrences(text: str, needle: str) -> list[tuple[int, int]]:
+    """(start, end) of each word of ``text`` that begins with ``needle``."""
+    if not needle:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(rf"\b{re.escape(needle)}\w*", text)]
 
 
 class AnswerBuilder:
@@ -137,8 +148,32 @@ class AnswerBuilder:
         return cached
 
     def sentence_text(self, sid: int) -> str:
+        """The sentence as it reads: an info-box field's ``Name: value`` form when the
+        chunker gives one (``Sentence.display``), else the document's own text."""
         sentence = self.stored.sentences[sid]
-        return self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+        display = getattr(sentence, "display", "")  # set by the structure-aware chunker
+        return display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+
+    def answer_span(self, sid: int, focus: Focus) -> tuple[str, int, int] | None:
+        """The answer phrase of sentence ``sid`` with its document offsets, if it has one.
+
+        The phrase is found in the sentence as it reads and located in the document's own
+        text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
+        the display form spells (a field joined across lines) is given as ``None``.
+        """
+        if sid < 0 or focus.kind not in TYPED:
+            return None
+        text = self.sentence_text(sid)
+        span = pick_phrase(text, focus.kind, focus)
+        if span is None:
+            return None
+        phrase = text[span.start : span.end]
+        sentence = self.stored.sentences[sid]
+        original = self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+        at = span.start if original == text else original.find(phrase)
+        if at < 0:
+            return None
+        return phrase, sentence.start + at, sentence.start + at + len(phrase)
 
     def _prose_penalty(self, sid: int) -> float:
         cached = self._penalty.get(sid)
@@ -174,9 +209,11 @@ class AnswerBuilder:
             text = self.sentence_text(sid)
             # Exact stems here (cached): typo matching is kept for the evidence check,
             # where it runs on three passages, not on every sentence of twenty.
-            covered = coverage(focus, self._sentence_stems(sid) & focus.terms.keys())
+            own = self._sentence_stems(sid)
+            covered = coverage(focus, own & focus.terms.keys())
+            novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
             score = sentence_score(
-                float(cosines[offset]), covered, self._typed(text, focus), self._prose_penalty(sid)
+                float(cosines[offset]), covered, self._typed(text, focus), self._prose_penalty(sid), novelty
             )
             if score > best_score:
                 best, best_score = sid, score
@@ -212,7 +249,9 @@ class AnswerBuilder:
                 continue
             grams.append(chunk_grams)
             kept.append(_Candidate(hit, chunk, sid, sent_cos, score))
-            passages.append(self._passage(len(passages) + 1, hit, chunk, h_start, h_end, highlight, focus))
+            passages.append(
+                self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
+            )
         if not passages:
             return Built([], round(cosine, 4), 0.0, focus)
         lead = self._lead(kept)
@@ -237,10 +276,18 @@ class AnswerBuilder:
         return self.stored.sentences[sid].start, self.stored.sentences[sid].end
 
     def _passage(
-        self, rank: int, hit: Hit, chunk: Chunk, h_start: int, h_end: int, highlight: str, focus: Focus
+        self,
+        rank: int,
+        hit: Hit,
+        chunk: Chunk,
+        sid: int,
+        h_start: int,
+        h_end: int,
+        highlight: str,
+        focus: Focus,
     ) -> Passage:
         present = {stem(w) for w in words(chunk.index_text)}
-        phrase = pick_phrase(highlight, focus.kind, focus) if focus.kind in TYPED else None
+        phrase = self.answer_span(sid, focus)
         return Passage(
             rank=rank,
             doc=chunk.doc_id,
@@ -260,9 +307,9 @@ class AnswerBuilder:
             sources=[chunk.doc_id],
             chunk_id=chunk.chunk_id,
             matched_terms=[t.surface for s, t in focus.terms.items() if s in present],
-            answer=highlight[phrase.start : phrase.end] if phrase else None,
-            answer_start=h_start + phrase.start if phrase else None,
-            answer_end=h_start + phrase.end if phrase else None,
+            answer=phrase[0] if phrase else None,
+            answer_start=phrase[1] if phrase else None,
+            answer_end=phrase[2] if phrase else None,
         )
 
     def _with_evidence(

@@ -301,6 +301,7 @@ _BIBLIO = re.compile(
     r"\bAccessed\b.*\d{4}|\bCiteSeerX\b|\bJSTOR\b|\bvol\.\s?\d",
     re.I,
 )
+_FIELD = re.compile(r"^[A-Z][\w()'’-]*(?: [\w()'’-]+){0,3}:\s+(?:\S+ ?){1,10}$")  # no final period
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
 
 
@@ -309,7 +310,8 @@ def prose_penalty(text: str) -> float:
 
     Table rules and image stubs are 1; link lines and bibliography entries 0.8; a title
     (most words capitalised, no verb-like word) 0.5; a "Key | Value" info-box row is a
-    fact and only 0.2. Works on any document: no rule looks at this corpus's words.
+    fact and only 0.2, as is a "Key: value" field; a line ending in ":" that introduces a
+    list is 0.5. Works on any document: no rule looks at this corpus's words.
     """
     stripped = text.strip()
     letters = sum(ch.isalpha() for ch in stripped)
@@ -320,6 +322,10 @@ def prose_penalty(text: str) -> float:
     if _URL.search(stripped) or _BIBLIO.search(stripped):
         return 0.8
     tokens = stripped.split()
+    if _FIELD.match(stripped) and stripped[-1] not in ".!?":
+        return 0.2  # "Headquarters: Moscow, Russia": an info-box field, a fact
+    if stripped.endswith(":"):
+        return 0.5  # "Member states of the CSTO:" introduces a list and says nothing itself
     if "|" in stripped:
         cells = [c.strip() for c in stripped.split("|") if c.strip()]
         return 0.2 if len(cells) == 2 else 0.6 if len(cells) > 2 else 0.5

@@ -25,7 +25,7 @@ FORM_WORDS = frozenset(
     happened say says said according""".split()
 )
 TYPO_RATIO = 0.84  # difflib ratio at which two words of >= 5 letters count as one misspelt
-TYPO_MIN_LENGTH = 5
+TYPO_MIN_LENGTH = 6  # "drone" vs "done" is one edit apart: short words are not typos
 
 
 @dataclass(frozen=True)

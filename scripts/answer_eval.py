@@ -83,7 +83,7 @@ def main() -> None:
                 print(f"{q['id']} {cat} lead={lead} r1={r1} conf={answer.confidence:.3f} {q['question']!r}")
                 print(f"      -> {hl}  | phrase={getattr(ps[0], 'answer', None) if ps else None}")
         else:
-            topic = q.get("topic") or ("on" if q.get("probe") else "off")
+            topic = q.get("scope") or "unknown"
             add(f"unanswerable_{topic}/declined", declined)
             confs.append((answer.confidence, False, q["id"]))
             if args.show:

@@ -89,3 +89,9 @@ def test_definition_is_the_predicate_of_an_is_sentence() -> None:
 )
 def test_prose_penalty(text: str, low: float, high: float) -> None:
     assert low <= prose_penalty(text) <= high
+
+
+def test_fields_are_facts_and_list_intros_are_not() -> None:
+    assert prose_penalty("Headquarters: Moscow, Russia") == 0.2
+    assert prose_penalty("Member states of the Collective Security Treaty Organization:") == 0.5
+    assert prose_penalty("He said: we will stay in the alliance for now.") == 0.0
