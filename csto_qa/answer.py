@@ -25,12 +25,13 @@ from csto_qa.tokenizing import fold, stem, words
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
 # Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
 # --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
-COVERAGE_WEIGHT = 0.5  # IDF-weighted focus-term coverage of the sentence
-TYPE_WEIGHT = 0.3  # the sentence holds a phrase of the expected answer type
+COVERAGE_WEIGHT = 0.7  # IDF-weighted focus-term coverage of the sentence
+TYPE_WEIGHT = 0.5  # the sentence holds a phrase of the expected answer type
 PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
-RANK_WEIGHT = 0.1  # times the passage's fused score relative to the first passage's
-NOVELTY_WEIGHT = 0.0  # share of the sentence's content words the question does not have
-LEAD_POOL = 5  # passages whose sentences compete for the lead
+RANK_WEIGHT = 0.2  # times the passage's fused score relative to the first passage's
+NOVELTY_WEIGHT = 0.1  # share of the sentence's content words the question does not have
+RESTATE_PENALTY = 0.3  # a sentence with no content word beyond the question's cannot answer it
+LEAD_POOL = 3  # passages whose sentences compete for the lead
 TYPE_MISSING = 0.5  # support factor when neither the lead sentence nor its passage has the type
 ABSENT_WEIGHT = 0.5  # a known focus term missing from the evidence counts this much of an unknown one
 EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
@@ -70,6 +71,7 @@ class _Candidate:
     sid: int
     cosine: float
     score: float  # sentence score of the best sentence
+    typed: bool  # the best sentence holds what the question's form asks for
 
 
 def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, novelty: float = 0.0) -> float:
@@ -83,6 +85,7 @@ def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, n
         + TYPE_WEIGHT * float(typed)
         + NOVELTY_WEIGHT * novelty
         - PROSE_WEIGHT * penalty
+        - (RESTATE_PENALTY if novelty == 0.0 else 0.0)
     )
 
 
@@ -196,28 +199,31 @@ class AnswerBuilder:
             return defines(text, {fold(w) for w in focus.words})
         if focus.kind in TYPED:
             return pick_phrase(text, focus.kind, focus) is not None
+        if focus.kind is AnswerType.REASON:
+            return bool(find_phrases(text, focus.kind))
         return False
 
-    def _best_sentence(self, chunk: Chunk, vector: np.ndarray, focus: Focus) -> tuple[int, float, float]:
-        """Global id of the sentence of ``chunk`` that best answers, its cosine and its score."""
+    def _best_sentence(
+        self, chunk: Chunk, vector: np.ndarray, focus: Focus
+    ) -> tuple[int, float, float, bool]:
+        """The sentence of ``chunk`` that best answers: global id, cosine, score, typed."""
         first, last = chunk.sentences
         if last <= first:
-            return -1, 0.0, -math.inf
+            return -1, 0.0, -math.inf, False
         cosines = self.stored.sentence_vectors[first:last].astype(np.float32) @ vector
-        best, best_score = first, -math.inf
+        best, best_score, best_typed = first, -math.inf, False
         for offset, sid in enumerate(range(first, last)):
             text = self.sentence_text(sid)
+            typed = self._typed(text, focus)
             # Exact stems here (cached): typo matching is kept for the evidence check,
             # where it runs on three passages, not on every sentence of twenty.
             own = self._sentence_stems(sid)
             covered = coverage(focus, own & focus.terms.keys())
             novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
-            score = sentence_score(
-                float(cosines[offset]), covered, self._typed(text, focus), self._prose_penalty(sid), novelty
-            )
+            score = sentence_score(float(cosines[offset]), covered, typed, self._prose_penalty(sid), novelty)
             if score > best_score:
-                best, best_score = sid, score
-        return best, float(cosines[best - first]), best_score
+                best, best_score, best_typed = sid, score, typed
+        return best, float(cosines[best - first]), best_score, best_typed
 
     def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> Built:
         """Up to ``k`` cited passages, the lead first, and the evidence for the decline rule.
@@ -227,13 +233,14 @@ class AnswerBuilder:
         """
         focus = self.focus(query)
         kept: list[_Candidate] = []
+        reserve: list[tuple[_Candidate, Passage]] = []  # hits past k: a typed lead if none above
         passages: list[Passage] = []
         grams: list[set[tuple[str, ...]]] = []
         cosine = 0.0
         for hit in hits:
             chunk = self.stored.chunks[hit.chunk_id]
             chunk_grams = self._shingles(chunk.chunk_id)
-            sid, sent_cos, score = self._best_sentence(chunk, vector, focus)
+            sid, sent_cos, score, typed = self._best_sentence(chunk, vector, focus)
             cosine = max(cosine, sent_cos, hit.dense_score or 0.0)
             h_start, h_end = self._span(chunk, sid)
             highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
@@ -245,30 +252,50 @@ class AnswerBuilder:
                     SourceRef(chunk.doc_id, chunk.title, chunk.section, chunk.start, chunk.end)
                 )
                 continue
+            candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
+            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
             if len(passages) == k:
+                if typed:
+                    reserve.append((candidate, passage))
                 continue
             grams.append(chunk_grams)
-            kept.append(_Candidate(hit, chunk, sid, sent_cos, score))
-            passages.append(
-                self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
-            )
+            kept.append(candidate)
+            passages.append(passage)
         if not passages:
             return Built([], round(cosine, 4), 0.0, focus)
-        lead = self._lead(kept)
+        lead = self._lead(kept, [c for c, _ in reserve], focus)
+        if lead >= len(kept):  # a passage past k holds the only typed sentence: it replaces the last
+            candidate, passage = reserve[lead - len(kept)]
+            kept[-1], passages[-1] = candidate, passage
+            lead = len(kept) - 1
         if lead:
             passages.insert(0, passages.pop(lead))
             kept.insert(0, kept.pop(lead))
-            for rank, passage in enumerate(passages, start=1):
-                passage.rank = rank
+        for rank, passage in enumerate(passages, start=1):
+            passage.rank = rank
         return self._with_evidence(passages, kept, focus, cosine)
 
     @staticmethod
-    def _lead(kept: list[_Candidate]) -> int:
-        """Index of the candidate whose best sentence should lead (among the first LEAD_POOL)."""
+    def _lead(kept: list[_Candidate], reserve: list[_Candidate], focus: Focus) -> int:
+        """Index (into ``kept + reserve``) of the candidate whose best sentence should lead.
+
+        The first LEAD_POOL passages compete. When the question asks for a type (a date, a
+        name, a definition...) and none of their best sentences has it, every retrieved
+        passage that has one competes instead: a sentence of the asked type from the
+        eighth passage answers better than a restatement from the first.
+        """
         top = max(kept[0].hit.score, 1e-9)
-        pool = kept[:LEAD_POOL]
-        totals = [c.score + RANK_WEIGHT * max(c.hit.score, 0.0) / top for c in pool]
-        return int(np.argmax(totals))
+        everyone = kept + reserve
+
+        def total(c: _Candidate) -> float:
+            return c.score + RANK_WEIGHT * max(c.hit.score, 0.0) / top
+
+        pool = list(range(min(LEAD_POOL, len(kept))))
+        wants_type = focus.kind in TYPED or focus.kind is AnswerType.DEFINITION
+        if wants_type and not any(everyone[i].typed for i in pool):
+            typed = [i for i, c in enumerate(everyone) if c.typed]
+            pool = typed or pool
+        return max(pool, key=lambda i: (total(everyone[i]), -i))
 
     def _span(self, chunk: Chunk, sid: int) -> tuple[int, int]:
         if sid < 0:

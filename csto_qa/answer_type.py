@@ -25,6 +25,7 @@ class AnswerType(Enum):
     PLACE = "place"  # where
     COUNTRY = "country"  # which countries
     DEFINITION = "definition"  # what is X: a sentence "X is ..."
+    REASON = "reason"  # why: a clause "because ...", "due to ..." (scored, never marked)
     OTHER = "other"  # why, how, what did ...: no phrase type to look for
 
 
@@ -64,6 +65,7 @@ _PLACE_Q = re.compile(
     re.I,
 )
 _PERSON_Q = re.compile(r"^(?:who|whom|whose)\b|^(?:what|which) (?:person|leader|president)\b", re.I)
+_REASON_Q = re.compile(r"^(?:why\b|for what reason\b|what (?:was|is|were|are) the reasons?\b)", re.I)
 _DEFINE_Q = re.compile(
     r"^(?:what|who) (?:is|are|was|were) (?:an? |the )?(?P<x>[^?]+?)\??$|^define (?P<y>[^?]+?)\??$|"
     r"^what does (?P<z>[^?]+?) (?:mean|stand for)\??$",
@@ -78,6 +80,8 @@ def _strip(question: str) -> str:
 def expected_type(question: str) -> AnswerType:
     """The answer type a question's form asks for (``OTHER`` when it names none)."""
     q = _strip(question)
+    if _REASON_Q.search(q):
+        return AnswerType.REASON
     if _DATE_Q.search(q):
         return AnswerType.DATE
     if _NUMBER_Q.search(q):
@@ -263,6 +267,8 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
         spans = _place_spans(text)
     elif kind is AnswerType.COUNTRY:
         spans = _merge_lists(text, _country_spans(text))
+    elif kind is AnswerType.REASON:
+        spans = [Span(m.start(), m.end()) for m in _REASON.finditer(text)]
     elif kind is AnswerType.DEFINITION:
         m = _DEFINING.match(text)
         spans = [Span(m.start("predicate"), m.end("predicate"))] if m else []
@@ -302,6 +308,11 @@ _BIBLIO = re.compile(
     re.I,
 )
 _FIELD = re.compile(r"^[A-Z][\w()'’-]*(?: [\w()'’-]+){0,3}:\s+(?:\S+ ?){1,10}$")  # no final period
+_REASON = re.compile(
+    r"\b(?:because|due to|as a result of|owing to|in response to|in protest|in order to|so that|"
+    r"following|amid|caused by|led to|prompted|reason)\b[^.;]*",
+    re.I,
+)
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
 
 

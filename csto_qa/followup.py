@@ -11,9 +11,9 @@ Three rules, in order:
    after "When did Armenia freeze its participation in the CSTO?" it becomes
    "When did Azerbaijan freeze its participation in the CSTO?", not the previous
    question with words appended.
-3. A question that leans on the previous turn (a pronoun with no subject of its own, a
-   leading "and", or almost no content words) gets the previous question's names
-   appended: "and when did it leave? Uzbekistan CSTO".
+3. Any other question without a subject of its own ("and when did it leave?", "how
+   many troops took part?") gets the previous question's names appended:
+   "and when did it leave? Uzbekistan CSTO".
 
 The rewritten query is what retrieval runs and what the app shows.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from csto_qa.tokenizing import STOP_WORDS, words
+from csto_qa.tokenizing import STOP_WORDS
 
 _PRONOUNS = frozenset("it its they them their theirs he him his she her hers this that these those".split())
 _ABOUT = re.compile(
@@ -56,14 +56,20 @@ def names(question: str) -> list[str]:
 
 
 def has_own_subject(question: str) -> bool:
-    """True when the question names what it is about (a name, or a noun after "wh- + aux")."""
-    if names(question):
-        return True
+    """True when the question names what it is about.
+
+    After a question word and an auxiliary, the next word is the subject: "when did
+    *the treaty* ...", but "what did *she* ask the CSTO" has a pronoun for a subject
+    even though it names the CSTO. Otherwise any name makes a subject of its own.
+    """
     tokens = [t.casefold() for t in _tokens(question)]
     if len(tokens) >= 3 and tokens[0] in _QUESTION_WORDS and tokens[1] in _AUXILIARIES:
         rest = [t for t in tokens[2:] if t not in _ARTICLES]
-        return bool(rest) and rest[0] not in _PRONOUNS and rest[0] not in STOP_WORDS
-    return False
+        if rest and rest[0] in _PRONOUNS:
+            return False
+        if rest and rest[0] not in STOP_WORDS:
+            return True
+    return bool(names(question))
 
 
 def about_what(question: str) -> str | None:
@@ -78,17 +84,13 @@ def about_what(question: str) -> str | None:
 
 
 def needs_context(question: str) -> bool:
-    """True when the question cannot stand alone."""
-    tokens = [t.casefold() for t in _tokens(question)]
-    if not tokens:
+    """True when the question cannot stand alone: "what about X?", or no subject of its own
+    ("when was it founded?", "how many troops took part?")."""
+    if not _tokens(question):
         return False
     if about_what(question):
         return True
-    if has_own_subject(question):
-        return False
-    if _LEADS.match(question) or any(t in _PRONOUNS for t in tokens):
-        return True
-    return len(words(question)) <= 1
+    return not has_own_subject(question)
 
 
 def _unique(tokens: list[str]) -> list[str]:
@@ -142,6 +144,10 @@ def contextualize(question: str, history: list[str] | None) -> str:
             replaced = replace_subject(previous, new)
             if replaced:
                 return replaced
+            extra = [w for w in content_words(previous) if w.casefold() not in asked]
+        elif len(previous_names) <= 1:
+            # "where was it held?" after "What was the largest CSTO military exercise?":
+            # "it" is a common noun phrase there, so its words come along, not just "CSTO".
             extra = [w for w in content_words(previous) if w.casefold() not in asked]
         else:
             extra = [n for n in previous_names if n.casefold() not in asked]

@@ -72,19 +72,20 @@ def main() -> None:
 
     if what == "lead":
         grid = {
-            "COVERAGE_WEIGHT": [0.3, 0.5, 0.7, 0.9],
-            "TYPE_WEIGHT": [0.15, 0.3, 0.45],
+            "TYPE_WEIGHT": [0.3, 0.45, 0.6],
+            "CARRY_WEIGHT": [0.0, 0.5, 0.7, 0.9],
+            "COVERAGE_WEIGHT": [0.5, 0.7, 0.9],
+            "RANK_WEIGHT": [0.1, 0.3, 0.5],
             "NOVELTY_WEIGHT": [0.0, 0.1, 0.2],
             "PROSE_WEIGHT": [0.4, 0.8],
-            "RANK_WEIGHT": [0.0, 0.1, 0.3],
-            "LEAD_POOL": [3, 5, 8],
+            "LEAD_POOL": [2, 3, 5],
         }
         module = answer_module
     else:
         grid = {
-            "ABSENT_WEIGHT": [0.0, 0.25, 0.5, 0.75],
-            "TYPE_MISSING": [0.5, 0.75, 1.0],
-            "SUPPORT_SCALE": [0.5, 0.6, 0.7, 0.8],
+            "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
+            "TYPE_MISSING": [0.3, 0.4, 0.45, 0.5],
+            "SUPPORT_SCALE": [0.65, 0.7, 0.75],
         }
         module = answer_module
     fixed = [a for a in sys.argv[3:] if "=" in a]

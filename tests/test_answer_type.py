@@ -28,7 +28,7 @@ T = AnswerType
         ("define collective security", T.DEFINITION),
         ("What is the CSTO's annual budget?", T.OTHER),  # an attribute, not a definition
         ("What is the official language of the CSTO?", T.OTHER),
-        ("Why did Belarus boycott the summit?", T.OTHER),
+        ("Why did Belarus boycott the summit?", T.REASON),
         ("and when did it leave?", T.DATE),
     ],
 )

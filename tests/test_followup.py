@@ -57,7 +57,10 @@ def test_what_about_replaces_the_previous_subject() -> None:
         "When did Azerbaijan freeze its participation in the CSTO?"
     )
     assert contextualize("and Belarus?", history) == "When did Belarus freeze its participation in the CSTO?"
-    assert contextualize("How about the NATO?", history) == "When did Armenia freeze its participation in the NATO?"
+    assert (
+        contextualize("How about the NATO?", history)
+        == "When did Armenia freeze its participation in the NATO?"
+    )
 
 
 def test_and_then_is_not_a_new_subject() -> None:
@@ -69,3 +72,20 @@ def test_pronoun_without_a_subject_leans_on_the_previous_turn() -> None:
     assert needs_context("What is its budget?")
     assert needs_context("Who leads it?")
     assert not needs_context("Who is the Secretary General?")
+
+
+def test_a_pronoun_subject_leans_on_context_even_beside_a_name() -> None:
+    query = contextualize(
+        "what did she ask the CSTO to send?", ["Who was the interim president of Kyrgyzstan in 2010?"]
+    )
+    assert query.startswith("what did she ask the CSTO to send?") and "Kyrgyzstan" in query
+
+
+def test_a_question_without_any_subject_borrows_the_previous_names() -> None:
+    query = contextualize("how many troops took part?", ["Which country hosted the Rubezh 2008 exercise?"])
+    assert "Rubezh" in query and "2008" in query
+
+
+def test_a_common_noun_antecedent_brings_its_words() -> None:
+    query = contextualize("where was it held?", ["What was the largest CSTO military exercise?"])
+    assert all(w in query for w in ("largest", "military", "exercise"))
