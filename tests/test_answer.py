@@ -24,12 +24,16 @@ def test_a_sentence_that_carries_the_answer_beats_one_that_restates_the_question
         typed = pick_phrase(text, focus.kind, focus) is not None
         covered = coverage(focus, present_terms(focus, text))
         # Same cosine for both: the answer type decides.
-        scores[text] = sentence_score(0.6, covered, typed, 0.0)
+        scores[text] = sentence_score(0.6, covered, typed, 0.0, 0.5)
     assert scores[carrying] > scores[restating]
 
 
 def test_debris_loses_to_prose() -> None:
-    assert sentence_score(0.6, 1.0, False, 1.0) < sentence_score(0.5, 0.5, False, 0.0)
+    assert sentence_score(0.6, 0.8, False, 1.0, 0.5) < sentence_score(0.5, 0.8, False, 0.0, 0.5)
+
+
+def test_a_pure_restatement_is_penalised() -> None:
+    assert sentence_score(0.7, 1.0, False, 0.0, 0.0) < sentence_score(0.6, 0.8, False, 0.0, 0.4)
 
 
 def test_phrase_is_the_typed_span_nearest_the_focus_terms() -> None:
@@ -137,4 +141,4 @@ def test_unknown_focus_declines_with_the_passages_folded(fake_engine, tmp_path: 
         ),
         5,
     ).support
-    assert built_support < 0.2 / 0.6  # the decline rule's support cut
+    assert built_support < 0.33 / 0.7  # the decline rule's support cut
