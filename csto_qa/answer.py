@@ -23,6 +23,7 @@ from csto_qa.storage import StoredIndex
 from csto_qa.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
+COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
 # Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
 # --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
 COVERAGE_WEIGHT = 0.7  # IDF-weighted focus-term coverage of the sentence
@@ -239,7 +240,9 @@ class AnswerBuilder:
         """
         focus = self.focus(query)
         kept: list[_Candidate] = []
-        reserve: list[tuple[_Candidate, Passage]] = []  # hits past k: a typed lead if none above
+        # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
+        # passage has the asked type; the index is the cited passage a copy would replace.
+        reserve: list[tuple[_Candidate, Passage, int | None]] = []
         passages: list[Passage] = []
         grams: list[set[tuple[str, ...]]] = []
         cosine = 0.0
@@ -254,17 +257,22 @@ class AnswerBuilder:
             candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
             if target is not None:
                 at = next(i for i, p in enumerate(passages) if p is target)
-                if score > kept[at].score:
-                    # The copy's own sentence answers better ("X is a ..." where the cited
-                    # copy has only its title): cite the copy, keep every source.
+                old = grams[at]
+                covers = bool(old) and len(old & chunk_grams) / len(old) >= COPY_COVERS
+                if score > kept[at].score and (covers or (typed and not kept[at].typed)):
                     better = self._passage(at + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
                     better.sources = list(dict.fromkeys([chunk.doc_id, *target.sources]))
                     better.copies = [
                         *target.copies,
                         SourceRef(target.doc, target.title, target.section, target.start, target.end),
                     ]
-                    passages[at], kept[at], grams[at] = better, candidate, chunk_grams
-                    continue
+                    if covers:
+                        # The copy holds the cited text and its own sentence answers better
+                        # ("X is a ..." where the cited copy has only its title): cite it.
+                        passages[at], kept[at], grams[at] = better, candidate, chunk_grams
+                        continue
+                    # Only the copy has the asked type: a lead if no cited passage has one.
+                    reserve.append((candidate, better, at))
                 if chunk.doc_id not in target.sources:
                     target.sources.append(chunk.doc_id)
                 target.copies.append(
@@ -274,18 +282,18 @@ class AnswerBuilder:
             passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
             if len(passages) == k:
                 if typed:
-                    reserve.append((candidate, passage))
+                    reserve.append((candidate, passage, None))
                 continue
             grams.append(chunk_grams)
             kept.append(candidate)
             passages.append(passage)
         if not passages:
             return Built([], round(cosine, 4), 0.0, focus)
-        lead = self._lead(kept, [c for c, _ in reserve], focus)
-        if lead >= len(kept):  # a passage past k holds the only typed sentence: it replaces the last
-            candidate, passage = reserve[lead - len(kept)]
-            kept[-1], passages[-1] = candidate, passage
-            lead = len(kept) - 1
+        lead = self._lead(kept, [c for c, _, _ in reserve], focus)
+        if lead >= len(kept):  # only an uncited passage has the asked type: it takes a place
+            candidate, passage, replaces = reserve[lead - len(kept)]
+            lead = len(kept) - 1 if replaces is None else replaces  # the last one, or its copy
+            kept[lead], passages[lead] = candidate, passage
         if lead:
             passages.insert(0, passages.pop(lead))
             kept.insert(0, kept.pop(lead))
