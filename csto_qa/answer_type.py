@@ -270,8 +270,8 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
     elif kind is AnswerType.REASON:
         spans = [Span(m.start(), m.end()) for m in _REASON.finditer(text)]
     elif kind is AnswerType.DEFINITION:
-        m = _DEFINING.match(text)
-        spans = [Span(m.start("predicate"), m.end("predicate"))] if m else []
+        defining = _DEFINING.match(text)
+        spans = [Span(defining.start("predicate"), defining.end("predicate"))] if defining else []
     else:
         spans = []
     return _drop_nested(spans)

@@ -10,7 +10,7 @@ documents do not cover.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -90,7 +90,7 @@ def present_terms(focus: Focus, text: str) -> set[str]:
     return found
 
 
-def coverage(focus: Focus, present: set[str]) -> float:
+def coverage(focus: Focus, present: Set[str]) -> float:
     """IDF-weighted share of the focus terms in ``present`` (1.0 when there are none)."""
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:

@@ -87,8 +87,10 @@ def main() -> None:
             add(f"unanswerable_{topic}/declined", declined)
             confs.append((answer.confidence, False, q["id"]))
             if args.show:
-                print(f"{q['id']} unanswerable/{topic} declined={declined} conf={answer.confidence:.3f} "
-                      f"{q['question']!r} -> {answer.message!r}")
+                print(
+                    f"{q['id']} unanswerable/{topic} declined={declined} conf={answer.confidence:.3f} "
+                    f"{q['question']!r} -> {answer.message!r}"
+                )
     print(f"mode {args.mode}, threshold {threshold}, {len(rows)} questions")
     for key in sorted(stats):
         values = stats[key]

@@ -58,7 +58,9 @@ def main() -> None:
                 wrong += declined
                 if first.answer:
                     phrase_shown += 1
-                    phrase_ok += any(norm(first.answer) in norm(a) or norm(a) in norm(first.answer) for a in q["answers"])
+                    phrase_ok += any(
+                        norm(first.answer) in norm(a) or norm(a) in norm(first.answer) for a in q["answers"]
+                    )
             elif q.get("scope") == "on_topic":
                 n_on += 1
                 on += declined
@@ -67,25 +69,25 @@ def main() -> None:
                 off += declined
         return (
             f"lead {lead / n_a:.3f} R@1 {r1 / n_a:.3f} phrase {phrase_ok / max(phrase_shown, 1):.2f}"
-            f"({phrase_shown}) wrong {wrong / n_a:.3f} on {on / max(n_on, 1):.2f} off {off / max(n_off, 1):.2f}"
+            f"({phrase_shown}) wrong {wrong / n_a:.3f} on {on / max(n_on, 1):.2f}"
+            f" off {off / max(n_off, 1):.2f}"
         )
 
     if what == "lead":
         grid = {
-            "TYPE_WEIGHT": [0.3, 0.45, 0.6],
-            "CARRY_WEIGHT": [0.0, 0.5, 0.7, 0.9],
             "COVERAGE_WEIGHT": [0.5, 0.7, 0.9],
-            "RANK_WEIGHT": [0.1, 0.3, 0.5],
+            "TYPE_WEIGHT": [0.3, 0.5, 0.7],
             "NOVELTY_WEIGHT": [0.0, 0.1, 0.2],
-            "PROSE_WEIGHT": [0.4, 0.8],
+            "PROSE_WEIGHT": [0.2, 0.4, 0.8],
+            "RANK_WEIGHT": [0.1, 0.2, 0.3],
             "LEAD_POOL": [2, 3, 5],
         }
         module = answer_module
     else:
         grid = {
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
-            "TYPE_MISSING": [0.3, 0.4, 0.45, 0.5],
-            "SUPPORT_SCALE": [0.65, 0.7, 0.75],
+            "TYPE_MISSING": [0.4, 0.5, 0.75],
+            "SUPPORT_SCALE": [0.6, 0.65, 0.7, 0.75, 0.8],
         }
         module = answer_module
     fixed = [a for a in sys.argv[3:] if "=" in a]
