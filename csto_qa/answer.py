@@ -94,13 +94,15 @@ def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, n
     )
 
 
-def pick_phrase(sentence: str, kind: AnswerType, focus: Focus) -> Span | None:
+def pick_phrase(
+    sentence: str, kind: AnswerType, focus: Focus, spans: list[Span] | None = None
+) -> Span | None:
     """The phrase of type ``kind`` in ``sentence`` nearest to the focus terms it matches.
 
     A phrase made only of the question's own words is not an answer ("Belarus" for
     "When did Belarus join?"); for "how many" a year is a number only when nothing else is.
     """
-    spans = find_phrases(sentence, kind)
+    spans = find_phrases(sentence, kind) if spans is None else spans
     asked = {fold(w) for w in focus.words}
     spans = [sp for sp in spans if not set(words(sentence[sp.start : sp.end])) <= asked]
     if kind is AnswerType.NUMBER and any(not is_year(sentence[sp.start : sp.end]) for sp in spans):
@@ -148,6 +150,9 @@ class AnswerBuilder:
         self._grams: dict[int, set[tuple[str, ...]]] = {}
         self._penalty: dict[int, float] = {}
         self._stems: dict[int, frozenset[str]] = {}
+        self._phrases: dict[tuple[int, AnswerType], list[Span]] = {}
+        self._phrase_words: dict[tuple[int, AnswerType], list[frozenset[str]]] = {}
+        self._unknown: dict[str, bool] = {}  # focus stem -> never seen in the index, even misspelt
 
     def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
         cached = self._grams.get(chunk_id)
@@ -172,7 +177,7 @@ class AnswerBuilder:
         if sid < 0 or focus.kind not in TYPED:
             return None
         text = self.sentence_text(sid)
-        span = pick_phrase(text, focus.kind, focus)
+        span = pick_phrase(text, focus.kind, focus, self._sentence_phrases(sid, focus.kind))
         if span is None:
             return None
         phrase = text[span.start : span.end]
@@ -195,17 +200,45 @@ class AnswerBuilder:
             cached = self._stems[sid] = frozenset(stem(w) for w in words(self.sentence_text(sid)))
         return cached
 
+    def _sentence_phrases(self, sid: int, kind: AnswerType) -> list[Span]:
+        """Phrases of ``kind`` in sentence ``sid`` (cached: they do not depend on the question)."""
+        key = (sid, kind)
+        cached = self._phrases.get(key)
+        if cached is None:
+            cached = self._phrases[key] = find_phrases(self.sentence_text(sid), kind)
+        return cached
+
+    def _unknown_terms(self, focus: Focus) -> set[str]:
+        """``focus.unknown_terms`` against the index vocabulary, cached by stem (a typo check
+        against every word of the vocabulary costs milliseconds)."""
+        missing = [s for s in focus.terms if s not in self._unknown]
+        if missing:
+            sub = Focus(focus.kind, {s: focus.terms[s] for s in missing})
+            found = unknown_terms(sub, self._idf)
+            self._unknown.update({s: s in found for s in missing})
+        return {s for s in focus.terms if self._unknown[s]}
+
     def focus(self, query: str) -> Focus:
         return question_focus(query, self._idf, self._n_docs)
 
-    def _typed(self, text: str, focus: Focus) -> bool:
+    def _typed(self, sid: int, text: str, focus: Focus) -> bool:
         """The sentence holds what the question's form asks for."""
         if focus.kind is AnswerType.DEFINITION:
             return defines(text, {fold(w) for w in focus.words})
         if focus.kind in TYPED:
-            return pick_phrase(text, focus.kind, focus) is not None
+            # A phrase of the type that is not made of the question's own words (pick_phrase's
+            # rule), with each phrase's words cached: this runs for every candidate sentence.
+            key = (sid, focus.kind)
+            spans = self._phrase_words.get(key)
+            if spans is None:
+                spans = self._phrase_words[key] = [
+                    frozenset(words(text[sp.start : sp.end]))
+                    for sp in self._sentence_phrases(sid, focus.kind)
+                ]
+            asked = {fold(w) for w in focus.words}
+            return any(not found <= asked for found in spans)
         if focus.kind is AnswerType.REASON:
-            return bool(find_phrases(text, focus.kind))
+            return bool(self._sentence_phrases(sid, focus.kind))
         return False
 
     def _best_sentence(
@@ -219,7 +252,7 @@ class AnswerBuilder:
         best, best_score, best_typed = first, -math.inf, False
         for offset, sid in enumerate(range(first, last)):
             text = self.sentence_text(sid)
-            typed = self._typed(text, focus)
+            typed = self._typed(sid, text, focus)
             # Exact stems here (cached): typo matching is kept for the evidence check,
             # where it runs on three passages, not on every sentence of twenty.
             own = self._sentence_stems(sid)
@@ -277,11 +310,12 @@ class AnswerBuilder:
                     SourceRef(chunk.doc_id, chunk.title, chunk.section, chunk.start, chunk.end)
                 )
                 continue
-            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
             if len(passages) == k:
                 if typed:
+                    passage = self._passage(k, hit, chunk, sid, h_start, h_end, highlight, focus)
                     reserve.append((candidate, passage, None))
                 continue
+            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
             grams.append(chunk_grams)
             kept.append(candidate)
             passages.append(passage)
@@ -371,7 +405,7 @@ class AnswerBuilder:
         present: set[str] = set()
         for candidate in kept[:EVIDENCE_POOL]:
             present |= present_terms(focus, candidate.chunk.index_text)
-        unknown = unknown_terms(focus, self._idf)
+        unknown = self._unknown_terms(focus)
         first = passages[0]
         text = lead.chunk.index_text
         if focus.kind in TYPED:

@@ -174,7 +174,7 @@ class Answer:
 
     ``confidence`` is the score the decline rule thresholds (``abstain_threshold`` in
     :class:`csto_qa.config.EngineSettings`): the smaller of the question-evidence cosine and
-    the focus support of the lead passage (see :mod:`csto_qa.engine`). ``answer``,
+    scaled focus support of the lead passage (see :mod:`csto_qa.decline`). ``answer``,
     ``answer_start``, ``answer_end`` and ``answer_doc`` repeat the lead passage's answer
     phrase (``None`` when there is none or the engine declined).
     """
