@@ -89,3 +89,10 @@ def test_a_question_without_any_subject_borrows_the_previous_names() -> None:
 def test_a_common_noun_antecedent_brings_its_words() -> None:
     query = contextualize("where was it held?", ["What was the largest CSTO military exercise?"])
     assert all(w in query for w in ("largest", "military", "exercise"))
+
+
+def test_the_previous_verb_is_left_behind() -> None:
+    query = contextualize("and when did it leave?", ["When did Uzbekistan join the CSTO?"])
+    assert "Uzbekistan" in query and "CSTO" in query and "join" not in query
+    query = contextualize("when did he take office?", ["Who is the current secretary general of the CSTO?"])
+    assert all(w in query for w in ("secretary", "general", "CSTO"))
