@@ -174,9 +174,11 @@ class AnswerBuilder:
         text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
         the display form spells (a field joined across lines) is given as ``None``.
         """
-        if sid < 0 or focus.kind not in TYPED:
+        if sid < 0 or (focus.kind not in TYPED and focus.kind is not AnswerType.DEFINITION):
             return None
         text = self.sentence_text(sid)
+        if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):
+            return None  # the predicate of another subject's "X is ..." defines nothing asked
         span = pick_phrase(text, focus.kind, focus, self._sentence_phrases(sid, focus.kind))
         if span is None:
             return None

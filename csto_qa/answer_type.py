@@ -141,7 +141,7 @@ _NOT_PERSON = frozenset(
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+$", re.I)
 _DEFINING = re.compile(
     r"^(?P<subject>.{2,160}?)\s+(?:is|are|was|were|refers to|means|stands for)\s+"
-    r"(?P<predicate>(?:an?|the|one|any)\b[^.;:]*)",
+    r"(?P<predicate>(?:an?|the|one|any)\b[^.;:,(]*)",
 )
 
 _COUNTRY_ALIASES = {

@@ -139,8 +139,10 @@ def test_headquarters_lead_names_the_city(engine) -> None:
 
 def test_definition_question_leads_with_a_defining_sentence(engine) -> None:
     answer = engine.ask("What is the Collective Security Treaty Organization?")
-    lead = answer.passages[0].highlight
-    assert " is " in lead and "Retrieved" not in lead, lead
+    first = answer.passages[0]
+    assert " is " in first.highlight and "Retrieved" not in first.highlight, first.highlight
+    assert first.answer and first.answer in first.highlight  # the predicate of "X is ..."
+    assert engine.document(first.doc).text[first.answer_start : first.answer_end] == first.answer
 
 
 def test_when_question_leads_with_a_dated_sentence(engine) -> None:
