@@ -1,18 +1,46 @@
-"""Answer assembly: collapse near-duplicate passages, highlight the answering sentence,
-and decide whether the evidence is strong enough to answer at all."""
+"""Answer assembly: collapse near-duplicate passages, choose the lead sentence and the answer
+phrase, and measure how well the evidence supports the question's focus.
+
+The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passages by
+:func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
+terms, whether the sentence holds a phrase of the expected answer type, and a penalty for
+text that is not prose. The passage holding it is cited first. The support of the answer
+(:attr:`Built.support`) is what the engine's decline rule reads.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from csto_qa.answer_type import TYPED, AnswerType, Span, defines, find_phrases, is_year, prose_penalty
+from csto_qa.focus import Focus, coverage, present_terms, question_focus, support, unknown_terms
 from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
 from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import stem, words
+from csto_qa.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
-LEXICAL_WEIGHT = 0.3  # weight of query-term coverage next to cosine when picking a sentence
+COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
+# Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
+# --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
+COVERAGE_WEIGHT = 0.7  # IDF-weighted focus-term coverage of the sentence
+TYPE_WEIGHT = 0.5  # the sentence holds a phrase of the expected answer type
+PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
+RANK_WEIGHT = 0.2  # times the passage's fused score relative to the first passage's
+NOVELTY_WEIGHT = 0.1  # share of the sentence's content words the question does not have
+LEAD_POOL = 3  # passages whose sentences compete for the lead
+# Support factor when neither the lead sentence nor its passage holds the asked type: 0.4
+# also declines answerable questions whose type the detector misses (4.2 % against 3.5 %).
+TYPE_MISSING = 0.5
+# A known focus term missing from the evidence counts this much of one the index never saw.
+# 0.0 (scripts/answer_sweep.py decline): 0.1 and 0.25 decline more answerable questions
+# (4.9 % and 6.3 % wrongly declined at the chosen scale, against 3.5 %): a paraphrase
+# ("the bloc" for "the CSTO") is what a passage often says instead of the question's word.
+ABSENT_WEIGHT = 0.0
+EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
@@ -30,6 +58,80 @@ def containment(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+@dataclass
+class Built:
+    """What :meth:`AnswerBuilder.build` returns: the passages and the evidence about them."""
+
+    passages: list[Passage]
+    cosine: float  # best question-evidence cosine over the cited passages and sentences
+    support: float  # IDF-weighted focus coverage of the lead passage, times the type factor
+    focus: Focus
+    missing: list[str] = field(default_factory=list)  # focus words the lead passage lacks
+    type_found: bool = True  # a phrase of the expected type is in the lead sentence or passage
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    chunk: Chunk
+    sid: int
+    cosine: float
+    score: float  # sentence score of the best sentence
+    typed: bool  # the best sentence holds what the question's form asks for
+
+
+def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, novelty: float) -> float:
+    """Score of a sentence as the answer: cosine plus coverage, type and novelty evidence,
+    minus debris. ``novelty`` (the share of the sentence's words the question lacks) is
+    what makes "The council is led by N." beat "The council has a leader." when the
+    question's form names no type."""
+    return (
+        cosine
+        + COVERAGE_WEIGHT * covered
+        + TYPE_WEIGHT * float(typed)
+        + NOVELTY_WEIGHT * novelty
+        - PROSE_WEIGHT * penalty
+    )
+
+
+def pick_phrase(
+    sentence: str, kind: AnswerType, focus: Focus, spans: list[Span] | None = None
+) -> Span | None:
+    """The phrase of type ``kind`` in ``sentence`` nearest to the focus terms it matches.
+
+    A phrase made only of the question's own words is not an answer ("Belarus" for
+    "When did Belarus join?"); for "how many" a year is a number only when nothing else is.
+    """
+    spans = find_phrases(sentence, kind) if spans is None else spans
+    asked = {fold(w) for w in focus.words}
+    spans = [sp for sp in spans if not set(words(sentence[sp.start : sp.end])) <= asked]
+    if kind is AnswerType.NUMBER and any(not is_year(sentence[sp.start : sp.end]) for sp in spans):
+        spans = [sp for sp in spans if not is_year(sentence[sp.start : sp.end])]
+    if not spans:
+        return None
+    folded = fold(sentence)
+    anchors = [
+        span
+        for term in focus.terms.values()
+        for span in _occurrences(folded, term.surface[: max(4, len(term.surface) - 2)])
+    ]
+    if not anchors:
+        return spans[0]
+
+    def distance(sp: Span) -> int:
+        """Characters between the phrase and the nearest matched focus word (0 if they touch)."""
+        return min(max(a - sp.end, sp.start - b, 0) for a, b in anchors)
+
+    return min(spans, key=lambda sp: (distance(sp), sp.start))
+
+
+def _occurrences(text: str, needle: str) -> list[tuple[int, int]]:
+    """(start, end) of each word of ``text`` that begins with ``needle``."""
+    if not needle:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(rf"\b{re.escape(needle)}\w*", text)]
+
+
 class AnswerBuilder:
     """Turns ranked hits into cited passages for one stored index."""
 
@@ -37,6 +139,7 @@ class AnswerBuilder:
         self.stored = stored
         matrix = stored.bm25.matrix
         n_docs = max(stored.bm25.n_docs, 1)
+        self._n_docs = n_docs
         df = np.diff(matrix.indptr) if matrix.shape[1] else np.zeros(0)
         self._idf = {
             term: max(math.log((n_docs - df[i] + 0.5) / (df[i] + 0.5)), 0.1)
@@ -44,8 +147,12 @@ class AnswerBuilder:
         }
         # Per-chunk and per-sentence features, computed on first use and kept: a corpus
         # of a million passages must not pay for them all at load time.
-        self._stems: dict[int, frozenset[str]] = {}
         self._grams: dict[int, set[tuple[str, ...]]] = {}
+        self._penalty: dict[int, float] = {}
+        self._stems: dict[int, frozenset[str]] = {}
+        self._phrases: dict[tuple[int, AnswerType], list[Span]] = {}
+        self._phrase_words: dict[tuple[int, AnswerType], list[frozenset[str]]] = {}
+        self._unknown: dict[str, bool] = {}  # focus stem -> never seen in the index, even misspelt
 
     def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
         cached = self._grams.get(chunk_id)
@@ -53,64 +160,152 @@ class AnswerBuilder:
             cached = self._grams[chunk_id] = shingles(self.stored.chunks[chunk_id].text)
         return cached
 
+    def sentence_text(self, sid: int) -> str:
+        """The sentence as it reads: an info-box field's ``Name: value`` form when the
+        chunker gives one (``Sentence.display``), else the document's own text."""
+        sentence = self.stored.sentences[sid]
+        display = getattr(sentence, "display", "")  # set by the structure-aware chunker
+        return display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+
+    def answer_span(self, sid: int, focus: Focus) -> tuple[str, int, int] | None:
+        """The answer phrase of sentence ``sid`` with its document offsets, if it has one.
+
+        The phrase is found in the sentence as it reads and located in the document's own
+        text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
+        the display form spells (a field joined across lines) is given as ``None``.
+        """
+        if sid < 0 or (focus.kind not in TYPED and focus.kind is not AnswerType.DEFINITION):
+            return None
+        text = self.sentence_text(sid)
+        if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):
+            return None  # the predicate of another subject's "X is ..." defines nothing asked
+        span = pick_phrase(text, focus.kind, focus, self._sentence_phrases(sid, focus.kind))
+        if span is None:
+            return None
+        phrase = text[span.start : span.end]
+        sentence = self.stored.sentences[sid]
+        original = self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+        at = span.start if original == text else original.find(phrase)
+        if at < 0:
+            return None
+        return phrase, sentence.start + at, sentence.start + at + len(phrase)
+
+    def _prose_penalty(self, sid: int) -> float:
+        cached = self._penalty.get(sid)
+        if cached is None:
+            cached = self._penalty[sid] = prose_penalty(self.sentence_text(sid))
+        return cached
+
     def _sentence_stems(self, sid: int) -> frozenset[str]:
         cached = self._stems.get(sid)
         if cached is None:
-            sentence = self.stored.sentences[sid]
-            text = self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
-            cached = self._stems[sid] = frozenset(stem(w) for w in words(text))
+            cached = self._stems[sid] = frozenset(stem(w) for w in words(self.sentence_text(sid)))
         return cached
 
-    def _term_weights(self, query: str) -> dict[str, tuple[str, float]]:
-        """Stem → (surface word, IDF) for the query's content words."""
-        weights: dict[str, tuple[str, float]] = {}
-        for word in words(query):
-            s = stem(word)
-            weights.setdefault(s, (word, self._idf.get(s, 1.0)))
-        return weights
+    def _sentence_phrases(self, sid: int, kind: AnswerType) -> list[Span]:
+        """Phrases of ``kind`` in sentence ``sid`` (cached: they do not depend on the question)."""
+        key = (sid, kind)
+        cached = self._phrases.get(key)
+        if cached is None:
+            cached = self._phrases[key] = find_phrases(self.sentence_text(sid), kind)
+        return cached
+
+    def _unknown_terms(self, focus: Focus) -> set[str]:
+        """``focus.unknown_terms`` against the index vocabulary, cached by stem (a typo check
+        against every word of the vocabulary costs milliseconds)."""
+        missing = [s for s in focus.terms if s not in self._unknown]
+        if missing:
+            sub = Focus(focus.kind, {s: focus.terms[s] for s in missing})
+            found = unknown_terms(sub, self._idf)
+            self._unknown.update({s: s in found for s in missing})
+        return {s for s in focus.terms if self._unknown[s]}
+
+    def focus(self, query: str) -> Focus:
+        return question_focus(query, self._idf, self._n_docs)
+
+    def _typed(self, sid: int, text: str, focus: Focus) -> bool:
+        """The sentence holds what the question's form asks for."""
+        if focus.kind is AnswerType.DEFINITION:
+            return defines(text, {fold(w) for w in focus.words})
+        if focus.kind in TYPED:
+            # A phrase of the type that is not made of the question's own words (pick_phrase's
+            # rule), with each phrase's words cached: this runs for every candidate sentence.
+            key = (sid, focus.kind)
+            spans = self._phrase_words.get(key)
+            if spans is None:
+                spans = self._phrase_words[key] = [
+                    frozenset(words(text[sp.start : sp.end]))
+                    for sp in self._sentence_phrases(sid, focus.kind)
+                ]
+            asked = {fold(w) for w in focus.words}
+            return any(not found <= asked for found in spans)
+        if focus.kind is AnswerType.REASON:
+            return bool(self._sentence_phrases(sid, focus.kind))
+        return False
 
     def _best_sentence(
-        self, chunk: Chunk, vector: np.ndarray, terms: dict[str, tuple[str, float]]
-    ) -> tuple[int, float]:
-        """Global id of the sentence of ``chunk`` that best answers, and its cosine."""
+        self, chunk: Chunk, vector: np.ndarray, focus: Focus
+    ) -> tuple[int, float, float, bool]:
+        """The sentence of ``chunk`` that best answers: global id, cosine, score, typed."""
         first, last = chunk.sentences
         if last <= first:
-            return -1, 0.0
+            return -1, 0.0, -math.inf, False
         cosines = self.stored.sentence_vectors[first:last].astype(np.float32) @ vector
-        total = sum(w for _, w in terms.values()) or 1.0
-        best, best_score = first, -math.inf
+        best, best_score, best_typed = first, -math.inf, False
         for offset, sid in enumerate(range(first, last)):
-            present = self._sentence_stems(sid)
-            coverage = sum(w for s, (_, w) in terms.items() if s in present) / total
-            score = float(cosines[offset]) + LEXICAL_WEIGHT * coverage
+            text = self.sentence_text(sid)
+            typed = self._typed(sid, text, focus)
+            # Exact stems here (cached): typo matching is kept for the evidence check,
+            # where it runs on three passages, not on every sentence of twenty.
+            own = self._sentence_stems(sid)
+            covered = coverage(focus, own & focus.terms.keys())
+            novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
+            score = sentence_score(float(cosines[offset]), covered, typed, self._prose_penalty(sid), novelty)
             if score > best_score:
-                best, best_score = sid, score
-        return best, float(cosines[best - first])
+                best, best_score, best_typed = sid, score, typed
+        return best, float(cosines[best - first]), best_score, best_typed
 
-    def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> tuple[list[Passage], float]:
-        """Up to ``k`` cited passages and the answer's confidence (best evidence cosine).
+    def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> Built:
+        """Up to ``k`` cited passages, the lead first, and the evidence for the decline rule.
 
         A hit whose text is mostly inside a passage already cited, or whose answering
         sentence is the one already highlighted, is folded into that citation as a copy.
         """
-        terms = self._term_weights(query)
+        focus = self.focus(query)
+        kept: list[_Candidate] = []
+        # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
+        # passage has the asked type; the index is the cited passage a copy would replace.
+        reserve: list[tuple[_Candidate, Passage, int | None]] = []
         passages: list[Passage] = []
         grams: list[set[tuple[str, ...]]] = []
-        confidence = 0.0
+        cosine = 0.0
         for hit in hits:
             chunk = self.stored.chunks[hit.chunk_id]
             chunk_grams = self._shingles(chunk.chunk_id)
-            sid, cosine = self._best_sentence(chunk, vector, terms)
-            confidence = max(confidence, cosine, hit.dense_score or 0.0)
-            doc_text = self.stored.documents[chunk.doc_id].text
-            h_start, h_end = (
-                (self.stored.sentences[sid].start, self.stored.sentences[sid].end)
-                if sid >= 0
-                else (chunk.start, chunk.end)
-            )
-            highlight = doc_text[h_start:h_end]
+            sid, sent_cos, score, typed = self._best_sentence(chunk, vector, focus)
+            cosine = max(cosine, sent_cos, hit.dense_score or 0.0)
+            h_start, h_end = self._span(chunk, sid)
+            highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
             target = self._same_as(passages, grams, chunk_grams, highlight)
+            candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
             if target is not None:
+                at = next(i for i, p in enumerate(passages) if p is target)
+                old = grams[at]
+                covers = bool(old) and len(old & chunk_grams) / len(old) >= COPY_COVERS
+                if score > kept[at].score and (covers or (typed and not kept[at].typed)):
+                    better = self._passage(at + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
+                    better.sources = list(dict.fromkeys([chunk.doc_id, *target.sources]))
+                    better.copies = [
+                        *target.copies,
+                        SourceRef(target.doc, target.title, target.section, target.start, target.end),
+                    ]
+                    if covers:
+                        # The copy holds the cited text and its own sentence answers better
+                        # ("X is a ..." where the cited copy has only its title): cite it.
+                        passages[at], kept[at], grams[at] = better, candidate, chunk_grams
+                        continue
+                    # Only the copy has the asked type: a lead if no cited passage has one.
+                    reserve.append((candidate, better, at))
                 if chunk.doc_id not in target.sources:
                     target.sources.append(chunk.doc_id)
                 target.copies.append(
@@ -118,33 +313,119 @@ class AnswerBuilder:
                 )
                 continue
             if len(passages) == k:
+                if typed:
+                    passage = self._passage(k, hit, chunk, sid, h_start, h_end, highlight, focus)
+                    reserve.append((candidate, passage, None))
                 continue
-            present = {stem(w) for w in words(chunk.index_text)}
+            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
             grams.append(chunk_grams)
-            passages.append(
-                Passage(
-                    rank=len(passages) + 1,
-                    doc=chunk.doc_id,
-                    title=chunk.title,
-                    section=chunk.section,
-                    start=chunk.start,
-                    end=chunk.end,
-                    text=chunk.text,
-                    highlight=highlight,
-                    highlight_start=h_start,
-                    highlight_end=h_end,
-                    score=round(hit.score, 6),
-                    bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 4),
-                    bm25_rank=hit.bm25_rank,
-                    dense_score=None if hit.dense_score is None else round(hit.dense_score, 4),
-                    dense_rank=hit.dense_rank,
-                    sources=[chunk.doc_id],
-                    chunk_id=chunk.chunk_id,
-                    matched_terms=[w for s, (w, _) in terms.items() if s in present],
-                    **page_span(self.stored.documents[chunk.doc_id].pages, chunk.start, chunk.end),
-                )
+            kept.append(candidate)
+            passages.append(passage)
+        if not passages:
+            return Built([], round(cosine, 4), 0.0, focus)
+        lead = self._lead(kept, [c for c, _, _ in reserve], focus)
+        if lead >= len(kept):  # only an uncited passage has the asked type: it takes a place
+            candidate, passage, replaces = reserve[lead - len(kept)]
+            lead = len(kept) - 1 if replaces is None else replaces  # the last one, or its copy
+            kept[lead], passages[lead] = candidate, passage
+        if lead:
+            passages.insert(0, passages.pop(lead))
+            kept.insert(0, kept.pop(lead))
+        for rank, passage in enumerate(passages, start=1):
+            passage.rank = rank
+        return self._with_evidence(passages, kept, focus, cosine)
+
+    @staticmethod
+    def _lead(kept: list[_Candidate], reserve: list[_Candidate], focus: Focus) -> int:
+        """Index (into ``kept + reserve``) of the candidate whose best sentence should lead.
+
+        The first LEAD_POOL passages compete. When the question asks for a type (a date, a
+        name, a definition...) and none of their best sentences has it, every retrieved
+        passage that has one competes instead: a sentence of the asked type from the
+        eighth passage answers better than a restatement from the first.
+        """
+        top = max(kept[0].hit.score, 1e-9)
+        everyone = kept + reserve
+
+        def total(c: _Candidate) -> float:
+            return c.score + RANK_WEIGHT * max(c.hit.score, 0.0) / top
+
+        pool = list(range(min(LEAD_POOL, len(kept))))
+        wants_type = focus.kind in TYPED or focus.kind is AnswerType.DEFINITION
+        if wants_type and not any(everyone[i].typed for i in pool):
+            typed = [i for i, c in enumerate(everyone) if c.typed]
+            pool = typed or pool
+        return max(pool, key=lambda i: (total(everyone[i]), -i))
+
+    def _span(self, chunk: Chunk, sid: int) -> tuple[int, int]:
+        if sid < 0:
+            return chunk.start, chunk.end
+        return self.stored.sentences[sid].start, self.stored.sentences[sid].end
+
+    def _passage(
+        self,
+        rank: int,
+        hit: Hit,
+        chunk: Chunk,
+        sid: int,
+        h_start: int,
+        h_end: int,
+        highlight: str,
+        focus: Focus,
+    ) -> Passage:
+        present = {stem(w) for w in words(chunk.index_text)}
+        phrase = self.answer_span(sid, focus)
+        return Passage(
+            rank=rank,
+            doc=chunk.doc_id,
+            title=chunk.title,
+            section=chunk.section,
+            start=chunk.start,
+            end=chunk.end,
+            text=chunk.text,
+            highlight=highlight,
+            highlight_start=h_start,
+            highlight_end=h_end,
+            score=round(hit.score, 6),
+            bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 4),
+            bm25_rank=hit.bm25_rank,
+            dense_score=None if hit.dense_score is None else round(hit.dense_score, 4),
+            dense_rank=hit.dense_rank,
+            sources=[chunk.doc_id],
+            chunk_id=chunk.chunk_id,
+            matched_terms=[t.surface for s, t in focus.terms.items() if s in present],
+            answer=phrase[0] if phrase else None,
+            answer_start=phrase[1] if phrase else None,
+            answer_end=phrase[2] if phrase else None,
+            **page_span(self.stored.documents[chunk.doc_id].pages, chunk.start, chunk.end),
+        )
+
+    def _with_evidence(
+        self, passages: list[Passage], kept: list[_Candidate], focus: Focus, cosine: float
+    ) -> Built:
+        """Support of the lead: focus terms in the first passages, times the type factor."""
+        lead = kept[0]
+        present: set[str] = set()
+        for candidate in kept[:EVIDENCE_POOL]:
+            present |= present_terms(focus, candidate.chunk.index_text)
+        unknown = self._unknown_terms(focus)
+        first = passages[0]
+        text = lead.chunk.index_text
+        if focus.kind in TYPED:
+            type_found = first.answer is not None or pick_phrase(text, focus.kind, focus) is not None
+        elif focus.kind is AnswerType.DEFINITION:
+            type_found = any(
+                defines(self.sentence_text(sid), {fold(w) for w in focus.words})
+                for sid in range(*lead.chunk.sentences)
             )
-        return passages, round(confidence, 4)
+        else:
+            type_found = True
+        supported = support(focus, present, unknown, ABSENT_WEIGHT) * (1.0 if type_found else TYPE_MISSING)
+        # Words never seen in the index first, then the rarest: what the reply names as missing.
+        lacking = [s for s in focus.terms if s in unknown or s not in present]
+        lacking.sort(key=lambda s: (s not in unknown, -focus.terms[s].idf))
+        missing = [focus.terms[s].surface for s in lacking]
+        return Built(passages, round(cosine, 4), round(supported, 4), focus, missing, type_found)
 
     @staticmethod
     def _same_as(

@@ -15,6 +15,8 @@ import numpy as np
 from csto_qa.answer import AnswerBuilder
 from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
+from csto_qa.decline import confidence as decline_score
+from csto_qa.decline import decline_message
 from csto_qa.embedding import Encoder, load_encoder, resolve_model_name
 from csto_qa.errors import QueryError
 from csto_qa.followup import contextualize
@@ -125,12 +127,45 @@ class Engine:
         tokens = tokenize(query)
         hits = self.retriever.retrieve(tokens, vector, mode, max(k * 4, 20))
         t2 = time.perf_counter()
-        passages, confidence = self.builder.build(query, vector, hits, k)
+        built = self.builder.build(query, vector, hits, k)
         t3 = time.perf_counter()
         timings.update(encode=(t1 - t0) * 1e3, retrieve=(t2 - t1) * 1e3, assemble=(t3 - t2) * 1e3)
         timings["total"] = (t3 - t0) * 1e3
-        weak = confidence < self.settings.abstain_threshold or not passages
-        if weak and abstain:
+        passages = built.passages
+        # One score for the decline rule: the cosine evidence (off-topic questions fail it)
+        # capped by the focus support of the lead passage (on-topic questions the documents
+        # do not answer fail that); see csto_qa/decline.py.
+        confidence = decline_score(built.cosine, built.support)
+        threshold = self.settings.abstain_threshold
+        if not passages or (abstain and built.cosine < threshold):
             return Answer(question, query, mode, True, [], confidence, NOT_FOUND, timings)
+        if abstain and confidence < threshold:
+            message = decline_message(cleaned[:limit], built.missing, built.focus.kind, built.type_found)
+            return Answer(
+                question,
+                query,
+                mode,
+                True,
+                passages,
+                confidence,
+                message,
+                timings,
+                folded=True,
+                missing=built.missing,
+            )
         message = WEAK_MATCH if confidence < self.settings.weak_threshold else ""
-        return Answer(question, query, mode, False, passages, confidence, message, timings)
+        lead = passages[0]
+        return Answer(
+            question,
+            query,
+            mode,
+            False,
+            passages,
+            confidence,
+            message,
+            timings,
+            answer=lead.answer,
+            answer_start=lead.answer_start,
+            answer_end=lead.answer_end,
+            answer_doc=lead.doc if lead.answer is not None else None,
+        )

@@ -189,6 +189,12 @@ class Passage:
     chunk_id: int = -1
     matched_terms: list[str] = field(default_factory=list)
     copies: list[SourceRef] = field(default_factory=list)
+    # The phrase of the expected answer type inside ``highlight`` (a date, a number, a
+    # name...): ``document.text[answer_start:answer_end] == answer``; ``None`` when the
+    # question asks for no such type or the sentence holds none.
+    answer: str | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
     page_start: int | None = None  # 1-based pages of a paged document (PDF), else None
     page_end: int | None = None
 
@@ -215,10 +221,20 @@ class Passage:
 
 @dataclass
 class Answer:
-    """The engine's reply: cited passages, or an abstention when the evidence is too weak.
+    """The engine's reply: cited passages led by the answering sentence, or a decline.
 
-    ``confidence`` is the evidence the abstention rule looked at (the best cosine
-    similarity between the question and a cited sentence or passage).
+    ``abstained`` is True when the engine gives no answer. Then ``message`` says why, and
+    ``passages`` is either empty (nothing in the documents is close: an off-topic question,
+    an empty question or corpus) or holds the closest passages with ``folded`` True: the
+    documents are on the topic but do not support the question's focus, so the passages
+    are shown collapsed, as leads to read, not as an answer. When ``abstained`` is False,
+    ``folded`` is False and ``passages[0]`` holds the lead sentence (its ``highlight``).
+
+    ``confidence`` is the score the decline rule thresholds (``abstain_threshold`` in
+    :class:`csto_qa.config.EngineSettings`): the smaller of the question-evidence cosine and
+    scaled focus support of the lead passage (see :mod:`csto_qa.decline`). ``answer``,
+    ``answer_start``, ``answer_end`` and ``answer_doc`` repeat the lead passage's answer
+    phrase (``None`` when there is none or the engine declined).
     """
 
     question: str
@@ -229,6 +245,12 @@ class Answer:
     confidence: float = 0.0
     message: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    folded: bool = False
+    missing: list[str] = field(default_factory=list)  # focus words no close passage supports
+    answer: str | None = None
+    answer_start: int | None = None
+    answer_end: int | None = None
+    answer_doc: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +260,12 @@ class Answer:
             "abstained": self.abstained,
             "confidence": self.confidence,
             "message": self.message,
+            "folded": self.folded,
+            "missing": list(self.missing),
+            "answer": self.answer,
+            "answer_start": self.answer_start,
+            "answer_end": self.answer_end,
+            "answer_doc": self.answer_doc,
             "passages": [p.to_dict() for p in self.passages],
         }
 
@@ -251,4 +279,10 @@ class Answer:
             passages=[Passage.from_dict(p) for p in data.get("passages", [])],
             confidence=float(data.get("confidence", 0.0)),
             message=data.get("message", ""),
+            folded=bool(data.get("folded", False)),
+            missing=list(data.get("missing", [])),
+            answer=data.get("answer"),
+            answer_start=data.get("answer_start"),
+            answer_end=data.get("answer_end"),
+            answer_doc=data.get("answer_doc"),
         )

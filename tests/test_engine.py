@@ -49,7 +49,8 @@ def test_every_mode_answers_and_carries_the_score_breakdown(engine, mode: str) -
     answer = engine.ask("Who is the current Secretary General of the CSTO?", k=4, mode=mode)
     assert answer.mode == mode and 1 <= len(answer.passages) <= 4
     assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
-    scores = [p.score for p in answer.passages]
+    # The passage holding the lead sentence comes first; the others keep their fused order.
+    scores = [p.score for p in answer.passages[1:]]
     assert scores == sorted(scores, reverse=True)
     for p in answer.passages:
         assert p.dense_score is not None and -1.0 <= p.dense_score <= 1.0
@@ -128,3 +129,45 @@ def test_documents_are_reachable_only_by_index_id(engine) -> None:
 def test_cyrillic_question_matches_cyrillic_text(engine) -> None:
     answer = engine.ask("Организация Договора о коллективной безопасности", abstain=False)
     assert any("Организация Договора" in p.text for p in answer.passages)
+
+
+def test_headquarters_lead_names_the_city(engine) -> None:
+    answer = engine.ask("Where is the CSTO headquartered?")
+    assert not answer.abstained
+    assert "Moscow" in answer.passages[0].highlight
+
+
+def test_definition_question_leads_with_a_defining_sentence(engine) -> None:
+    answer = engine.ask("What is the Collective Security Treaty Organization?")
+    first = answer.passages[0]
+    assert " is " in first.highlight and "Retrieved" not in first.highlight, first.highlight
+    assert first.answer and first.answer in first.highlight  # the predicate of "X is ..."
+    assert engine.document(first.doc).text[first.answer_start : first.answer_end] == first.answer
+
+
+def test_when_question_leads_with_a_dated_sentence(engine) -> None:
+    answer = engine.ask("When did the current secretary general take office?")
+    first = answer.passages[0]
+    assert "2023" in first.highlight, first.highlight
+    assert first.answer is not None and "2023" in first.answer
+    doc = engine.document(first.doc).text
+    assert doc[first.answer_start : first.answer_end] == first.answer
+    assert (answer.answer, answer.answer_doc) == (first.answer, first.doc)
+
+
+def test_a_figure_the_documents_never_give_is_declined_with_the_passages_folded(engine) -> None:
+    answer = engine.ask("What is the CSTO's annual budget?")
+    assert answer.abstained and answer.folded and answer.passages
+    assert answer.message.startswith("The documents do not say what the CSTO's annual budget is.")
+    assert "budget" in answer.missing and answer.answer is None
+    forced = engine.ask("What is the CSTO's annual budget?", abstain=False)
+    assert not forced.abstained and forced.confidence == answer.confidence
+
+
+def test_what_about_replaces_the_subject_of_the_previous_question(engine) -> None:
+    answer = engine.ask(
+        "what about Azerbaijan?", history=["When did Armenia freeze its participation in the CSTO?"]
+    )
+    assert answer.query == "When did Azerbaijan freeze its participation in the CSTO?"
+    standalone = engine.ask("When did Uzbekistan suspend its membership?", history=["Who leads the CSTO?"])
+    assert standalone.query == "When did Uzbekistan suspend its membership?"

@@ -1,0 +1,128 @@
+"""The focus of a question: its content terms weighted by rarity, and the answer type it asks for.
+
+Pure functions. ``question_focus`` reads a question into a :class:`Focus`; ``coverage``
+says how much of that focus a text supports: IDF-weighted, so that the rarest terms
+("budget" in "What is the CSTO's annual budget?") count most, and tolerant of typos
+("uzbekistn" matches "uzbekistan") so a misspelt question is not taken for one the
+documents do not cover.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from csto_qa.answer_type import AnswerType, expected_type
+from csto_qa.tokenizing import stem, words
+
+# Words of the question's form, not of its topic: "how many members" asks for a number;
+# "members" is the focus, "many" is not.
+FORM_WORDS = frozenset(
+    """many much long old year years date day month decade time current currently first last also
+    called name named mean means meant stand stands define definition describe kind type happen
+    happened say says said according""".split()
+)
+TYPO_RATIO = 0.84  # difflib ratio at which two words of >= 5 letters count as one misspelt
+TYPO_MIN_LENGTH = 6  # "drone" vs "done" is one edit apart: short words are not typos
+
+
+@dataclass(frozen=True)
+class Term:
+    surface: str  # the word as the question folds it
+    idf: float
+    known: bool  # the index holds the term at all
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a question asks about (its terms by stem) and for (its answer type)."""
+
+    kind: AnswerType
+    terms: dict[str, Term] = field(default_factory=dict)
+
+    @property
+    def words(self) -> set[str]:
+        return {t.surface for t in self.terms.values()}
+
+
+def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focus:
+    """The focus of ``question`` given the index's IDF by stem over ``n_docs`` passages.
+
+    A term the index has never seen gets the IDF of a term in no passage, the rarest
+    possible: when the documents lack it, that matters most.
+    """
+    unseen = math.log((n_docs + 0.5) / 0.5) if n_docs else 1.0
+    terms: dict[str, Term] = {}
+    for word in words(question):
+        if word in FORM_WORDS:
+            continue
+        s = stem(word)
+        if s in terms:
+            continue
+        known = s in idf
+        terms[s] = Term(word, idf[s] if known else unseen, known)
+    return Focus(expected_type(question), terms)
+
+
+def _similar(word: str, candidates: Iterable[str]) -> bool:
+    if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+        return False
+    for other in candidates:
+        if abs(len(other) - len(word)) <= 2 and other[:1] == word[:1]:
+            matcher = SequenceMatcher(None, word, other)
+            # quick_ratio is an upper bound of ratio and far cheaper: most pairs stop there.
+            if matcher.quick_ratio() >= TYPO_RATIO and matcher.ratio() >= TYPO_RATIO:
+                return True
+    return False
+
+
+def present_terms(focus: Focus, text: str) -> set[str]:
+    """Stems of ``focus`` that ``text`` holds, exactly (by stem) or as a near spelling."""
+    folded = words(text)
+    stems = {stem(w) for w in folded}
+    found = {s for s in focus.terms if s in stems}
+    missing = [s for s in focus.terms if s not in found]
+    if missing:
+        vocabulary = set(folded) | stems
+        found |= {
+            s for s in missing if _similar(focus.terms[s].surface, vocabulary) or _similar(s, vocabulary)
+        }
+    return found
+
+
+def coverage(focus: Focus, present: Set[str]) -> float:
+    """IDF-weighted share of the focus terms in ``present`` (1.0 when there are none)."""
+    total = sum(t.idf for t in focus.terms.values())
+    if total <= 0:
+        return 1.0
+    return sum(t.idf for s, t in focus.terms.items() if s in present) / total
+
+
+def unknown_terms(focus: Focus, vocabulary: Iterable[str]) -> set[str]:
+    """Stems of ``focus`` the index has never seen, not even as a near spelling."""
+    unseen = [s for s, t in focus.terms.items() if not t.known]
+    if not unseen:
+        return set()
+    vocab = list(vocabulary)
+    return {s for s in unseen if not _similar(focus.terms[s].surface, vocab) and not _similar(s, vocab)}
+
+
+def support(focus: Focus, present: set[str], unknown: set[str], absent_weight: float) -> float:
+    """Share of the focus the evidence supports, IDF-weighted.
+
+    A term the index has never seen is unsupported outright; a term the index knows but
+    the evidence lacks counts ``absent_weight`` of that, because a paraphrase ("the bloc"
+    for "the CSTO") is often what the passage says instead.
+    """
+    total = sum(t.idf for t in focus.terms.values())
+    if total <= 0:
+        return 1.0
+    lost = 0.0
+    for s, t in focus.terms.items():
+        if s in unknown:
+            lost += t.idf
+        elif s not in present:
+            lost += absent_weight * t.idf
+    return max(0.0, 1.0 - lost / total)

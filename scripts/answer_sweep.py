@@ -1,0 +1,117 @@
+"""Sweep the answer layer's constants on a question set, retrieval done once per question.
+
+    PYTHONPATH=$PWD python scripts/answer_sweep.py lead     # lead-sentence weights
+    PYTHONPATH=$PWD python scripts/answer_sweep.py decline  # decline-rule constants
+
+Each line: the setting, then lead-sentence accuracy, R@1, answer-phrase right-when-shown
+(phrase overlaps an answer string), answerable wrongly declined, on-topic unanswerable
+declined and off-topic declined, as the engine's rule decides (cosine, then confidence).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import csto_qa.answer as answer_module
+import csto_qa.decline as decline_module
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def main() -> None:
+    from csto_qa.engine import Engine
+    from csto_qa.followup import contextualize
+    from csto_qa.indexing import quiet
+    from csto_qa.tokenizing import tokenize
+
+    what = sys.argv[1] if len(sys.argv) > 1 else "lead"
+    engine = Engine.open(report=quiet, progress=False)
+    path = Path(sys.argv[2] if len(sys.argv) > 2 else "corpus/eval/questions.jsonl")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    cache = []
+    for q in rows:
+        history = q.get("history") or []
+        history = [history] if isinstance(history, str) else history
+        query = contextualize(q["question"], history)
+        vector = engine.encoder.encode_query(query)
+        hits = engine.retriever.retrieve(tokenize(query), vector, "hybrid", 20)
+        cache.append((q, query, vector, hits))
+    threshold = engine.settings.abstain_threshold
+
+    def run() -> str:
+        lead = r1 = wrong = phrase_ok = phrase_shown = 0
+        on = off = n_on = n_off = n_a = 0
+        for q, query, vector, hits in cache:
+            built = engine.builder.build(query, vector, hits, 5)
+            conf = decline_module.confidence(built.cosine, built.support)
+            declined = not built.passages or built.cosine < threshold or conf < threshold
+            if q["answerable"]:
+                n_a += 1
+                first = built.passages[0]
+                lead += any(norm(a) in norm(first.highlight) for a in q["answers"])
+                r1 += any(norm(a) in norm(first.text) for a in q["answers"])
+                wrong += declined
+                if first.answer:
+                    phrase_shown += 1
+                    phrase_ok += any(
+                        norm(first.answer) in norm(a) or norm(a) in norm(first.answer) for a in q["answers"]
+                    )
+            elif q.get("scope") == "on_topic":
+                n_on += 1
+                on += declined
+            else:
+                n_off += 1
+                off += declined
+        return (
+            f"lead {lead / n_a:.3f} R@1 {r1 / n_a:.3f} phrase {phrase_ok / max(phrase_shown, 1):.2f}"
+            f"({phrase_shown}) wrong {wrong / n_a:.3f} on {on / max(n_on, 1):.2f}"
+            f" off {off / max(n_off, 1):.2f}"
+        )
+
+    if what == "lead":
+        grid = {
+            "COVERAGE_WEIGHT": [0.5, 0.7, 0.9],
+            "TYPE_WEIGHT": [0.3, 0.5, 0.7],
+            "NOVELTY_WEIGHT": [0.0, 0.1, 0.2],
+            "PROSE_WEIGHT": [0.2, 0.4, 0.8],
+            "RANK_WEIGHT": [0.1, 0.2, 0.3],
+            "LEAD_POOL": [2, 3, 5],
+        }
+        module = answer_module
+    else:
+        grid = {
+            "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
+            "TYPE_MISSING": [0.4, 0.5, 0.75],
+            "SUPPORT_SCALE": [0.6, 0.65, 0.7, 0.75, 0.8],
+        }
+        module = answer_module
+    fixed = [a for a in sys.argv[3:] if "=" in a]
+    for assignment in fixed:
+        name, value = assignment.split("=")
+        target = decline_module if hasattr(decline_module, name) else answer_module
+        setattr(target, name, type(getattr(target, name))(value))
+    if "--grid" not in sys.argv:
+        # One constant at a time around the current values: each line is a neighbour.
+        print("current", run(), flush=True)
+        for name, values in grid.items():
+            target = decline_module if hasattr(decline_module, name) else module
+            keep = getattr(target, name)
+            for value in values:
+                setattr(target, name, value)
+                print(f"{name}={value}", run(), flush=True)
+            setattr(target, name, keep)
+        return
+    for values in itertools.product(*grid.values()):
+        for name, value in zip(grid, values, strict=True):
+            target = decline_module if hasattr(decline_module, name) else module
+            setattr(target, name, value)
+        print(" ".join(f"{n}={v}" for n, v in zip(grid, values, strict=True)), run(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

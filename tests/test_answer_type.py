@@ -1,0 +1,97 @@
+"""Answer-type detection, phrase spans and the prose penalty, on hand-made cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from csto_qa.answer_type import AnswerType, defines, expected_type, find_phrases, prose_penalty
+
+T = AnswerType
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Uzbekistan suspend its membership?", T.DATE),
+        ("what year was the treaty signed", T.DATE),
+        ("In which year did Georgia leave?", T.DATE),
+        ("How many members does the CSTO have?", T.NUMBER),
+        ("how much does the force cost", T.NUMBER),
+        ("Who leads the council?", T.PERSON),
+        ("who is the chairman of the csto", T.PERSON),
+        ("Where is the CSTO headquartered?", T.PLACE),
+        ("In which city was the meeting held?", T.PLACE),
+        ("Which countries left the organization?", T.COUNTRY),
+        ("who are the members of the csto", T.COUNTRY),
+        ("What is the Collective Security Treaty Organization?", T.DEFINITION),
+        ("what is the tashkent pact", T.DEFINITION),
+        ("define collective security", T.DEFINITION),
+        ("What is the CSTO's annual budget?", T.OTHER),  # an attribute, not a definition
+        ("What is the official language of the CSTO?", T.OTHER),
+        ("Why did Belarus boycott the summit?", T.REASON),
+        ("and when did it leave?", T.DATE),
+    ],
+)
+def test_expected_type_reads_the_question_form(question: str, kind: AnswerType) -> None:
+    assert expected_type(question) is kind
+
+
+def phrases(text: str, kind: AnswerType) -> list[str]:
+    return [text[s.start : s.end] for s in find_phrases(text, kind)]
+
+
+def test_dates_are_whole_dates_not_their_parts() -> None:
+    text = "On 28 June 2012 it left; it had joined on May 15, 1992, and again in 2006."
+    assert phrases(text, T.DATE) == ["28 June 2012", "May 15, 1992", "2006"]
+
+
+def test_numbers_skip_the_digits_of_dates() -> None:
+    text = "In 2011, over 10,000 soldiers and six observers took part on 3 May 2011."
+    assert phrases(text, T.NUMBER) == ["10,000", "six"]
+
+
+def test_person_names_drop_titles_and_institutions() -> None:
+    text = "President Alexander Lukashenko met the Collective Security Council and Dr. Ziva Rozen-Bakher."
+    assert phrases(text, T.PERSON) == ["Alexander Lukashenko", "Ziva Rozen-Bakher"]
+
+
+def test_country_lists_are_one_phrase() -> None:
+    text = "The members are Armenia, Belarus, Kazakhstan and Russia; Georgia left."
+    assert phrases(text, T.COUNTRY) == ["Armenia, Belarus, Kazakhstan and Russia", "Georgia"]
+
+
+def test_places_after_a_preposition_or_in_an_info_box_row() -> None:
+    assert phrases("It is headquartered in Moscow.", T.PLACE) == ["Moscow"]
+    assert phrases("Headquarters | Moscow, Russia |", T.PLACE) == ["Moscow, Russia"]
+
+
+def test_definition_is_the_predicate_of_an_is_sentence() -> None:
+    text = "The Collective Security Treaty Organization (CSTO) is an intergovernmental military alliance."
+    assert phrases(text, T.DEFINITION) == ["an intergovernmental military alliance"]
+    assert defines(text, {"csto", "organization"})
+    assert not defines("Collective Security Treaty Organization. Retrieved 2020.", {"organization"})
+    assert phrases(text, T.OTHER) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("The council is led by the Secretary General.", 0.0, 0.0),
+        ("---|---|", 1.0, 1.0),
+        ("![]() Emblem", 1.0, 1.0),
+        ("|", 1.0, 1.0),
+        ("Headquarters | Moscow, Russia |", 0.1, 0.3),  # an info-box fact, nearly prose
+        ('"CSTO summit". Retrieved 5 May 2020.', 0.8, 0.8),
+        ("See https://example.org/page for more.", 0.8, 0.8),
+        ("2022 January Events and CSTO Peacekeeping Mission in Kazakhstan.", 0.5, 0.5),  # a title
+        ("History", 0.4, 0.6),
+    ],
+)
+def test_prose_penalty(text: str, low: float, high: float) -> None:
+    assert low <= prose_penalty(text) <= high
+
+
+def test_fields_are_facts_and_list_intros_are_not() -> None:
+    assert prose_penalty("Headquarters: Moscow, Russia") == 0.2
+    assert prose_penalty("Member states of the Collective Security Treaty Organization:") == 0.5
+    assert prose_penalty("He said: we will stay in the alliance for now.") == 0.0
