@@ -164,8 +164,7 @@ class AnswerBuilder:
         """The sentence as it reads: an info-box field's ``Name: value`` form when the
         chunker gives one (``Sentence.display``), else the document's own text."""
         sentence = self.stored.sentences[sid]
-        display = getattr(sentence, "display", "")  # set by the structure-aware chunker
-        return display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
+        return sentence.display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
 
     def answer_span(self, sid: int, focus: Focus) -> tuple[str, int, int] | None:
         """The answer phrase of sentence ``sid`` with its document offsets, if it has one.
@@ -398,6 +397,8 @@ class AnswerBuilder:
             answer_start=phrase[1] if phrase else None,
             answer_end=phrase[2] if phrase else None,
             **page_span(self.stored.documents[chunk.doc_id].pages, chunk.start, chunk.end),
+            display=chunk.display,
+            highlight_display=self.stored.sentences[sid].display if sid >= 0 else "",
         )
 
     def _with_evidence(

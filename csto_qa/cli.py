@@ -108,9 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_engine(args: argparse.Namespace) -> Engine:
+def open_engine(args: argparse.Namespace, live: bool = False) -> Engine:
+    """The engine of the command's options; ``live``: a ``LiveEngine`` that rebuilds a stale
+    index in the background while it answers from the previous one (the app)."""
     from csto_qa.engine import Engine
 
+    if live:
+        from csto_qa.live import LiveEngine
+
+        engine = LiveEngine.open(
+            index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model, background=True
+        )
+        return engine  # type: ignore[return-value]  # it answers for the Engine it holds
     return Engine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
 
 
@@ -131,7 +140,7 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         where = plain(p.title) + (f" — {plain(p.section)}" if p.section else "")
         where += f", {p.page_label}" if p.page_label else ""
         lines.append(f"\n[{p.rank}] {where}  (chars {p.start}–{p.end})")
-        highlight, rest = plain(p.highlight), plain(p.text)
+        highlight, rest = plain(p.highlight_display or p.highlight), plain(p.display or p.text)
         lines.append(wrap.fill("» " + highlight))
         if rest != highlight:
             lines.append(wrap.fill(rest))
@@ -236,19 +245,11 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_app(args: argparse.Namespace) -> int:
     import os
 
-    from csto_qa.live import LiveEngine
     from csto_qa.ui import run
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the program's own setting: no telemetry
-
-    def open_live() -> Engine:
-        # A long-lived server: a stale index answers at once while it is rebuilt (live.py).
-        live = LiveEngine.open(
-            index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model, background=True
-        )
-        return live  # type: ignore[return-value]  # LiveEngine stands in for Engine
-
-    return run(args.host, args.port, open_engine=open_live)
+    # A long-lived server: a stale index answers at once while it is rebuilt (live.py).
+    return run(args.host, args.port, open_engine=lambda: open_engine(args, live=True))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -195,6 +195,12 @@ class Passage:
     answer: str | None = None
     answer_start: int | None = None
     answer_end: int | None = None
+    # How the passage and its highlighted sentence read when the original span holds
+    # page debris or table markup (``Headquarters | Moscow, Russia``): fields as
+    # ``Name: value``, debris left out. Empty when the original reads as it is. ``text``
+    # and ``highlight`` stay the exact document spans; a UI shows these when set.
+    display: str = ""
+    highlight_display: str = ""
     page_start: int | None = None  # 1-based pages of a paged document (PDF), else None
     page_end: int | None = None
 
@@ -250,6 +256,12 @@ class Answer:
     answer: str | None = None
     answer_start: int | None = None
     answer_end: int | None = None
+    # How the passage and its highlighted sentence read when the original span holds
+    # page debris or table markup (``Headquarters | Moscow, Russia``): fields as
+    # ``Name: value``, debris left out. Empty when the original reads as it is. ``text``
+    # and ``highlight`` stay the exact document spans; a UI shows these when set.
+    display: str = ""
+    highlight_display: str = ""
     answer_doc: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

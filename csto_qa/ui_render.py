@@ -121,6 +121,20 @@ def mark_answer(text: str, start: int, end: int, answer: tuple[int, int] | None)
     return f'{esc(text[:start])}<mark class="cq-hl">{inner}</mark>{esc(text[end:])}'
 
 
+def mark_readable(passage: Passage) -> str:
+    """The passage as it reads (``Passage.display``: fields as ``Name: value``, no debris),
+    its highlighted sentence and answer phrase found in that text."""
+    text, sentence = passage.display, passage.highlight_display or passage.highlight
+    start = text.find(sentence) if sentence else -1
+    if start < 0:
+        return esc(text)
+    end = start + len(sentence)
+    answer = passage.answer or ""
+    inside = sentence.find(answer) if answer else -1
+    span = (start + inside, start + inside + len(answer)) if inside >= 0 else None
+    return mark_answer(text, start, end, span)
+
+
 def answer_span(passage: Passage, offset: int) -> tuple[int, int] | None:
     """The answer phrase of ``passage`` (document offsets) shifted by ``-offset``, if known."""
     start, end = getattr(passage, "answer_start", None), getattr(passage, "answer_end", None)
@@ -256,7 +270,11 @@ def render_passage(
         else render_notice("The document of this passage is not in the index.", "error")
     )
     scores = render_scores(passage, mode, fusion)
-    passage_html = mark_answer(passage.text, hs, he, answer_span(passage, passage.start))
+    passage_html = (
+        mark_readable(passage)
+        if passage.display
+        else mark_answer(passage.text, hs, he, answer_span(passage, passage.start))
+    )
     page = page_label(passage)
     page_html = f' <span class="cq-page">{esc(page)}</span>' if page else ""
     whole = (
@@ -335,7 +353,16 @@ def render_answer(
             f'<div class="cq-nothing">{esc(answer.message)}</div>{hint}{note}{folded}{tools}</div>'
         )
     first = answer.passages[0]
-    lead = f'<p class="cq-lead">{esc(" ".join(first.highlight.split()))} {cite_link(first.rank)}</p>'
+    lead_text = " ".join((first.highlight_display or first.highlight).split())
+    phrase = " ".join((first.answer or "").split())
+    at = lead_text.find(phrase) if phrase else -1
+    lead_html = (
+        f'{esc(lead_text[:at])}<strong class="cq-ans">{esc(phrase)}</strong>'
+        f"{esc(lead_text[at + len(phrase) :])}"
+        if at >= 0
+        else esc(lead_text)
+    )
+    lead = f'<p class="cq-lead">{lead_html} {cite_link(first.rank)}</p>'
     message = f'<div class="cq-hint">{esc(answer.message)}</div>' if answer.message else ""
     cards = "".join(render_passage(p, lookup(p.doc), answer.mode, fusion) for p in answer.passages)
     count = len(answer.passages)

@@ -96,7 +96,8 @@ def choices(store: Any) -> list[tuple[str, str]]:
 
 def turn(answer: Answer, k: int) -> dict[str, Any]:
     """What was shown for one answer, compactly (for feedback)."""
-    lead = answer.passages[0].highlight if answer.passages and not answer.abstained else answer.message
+    first = answer.passages[0] if answer.passages and not answer.abstained else None
+    lead = (first.highlight_display or first.highlight) if first else answer.message
     return {
         "question": answer.question,
         "query": answer.query,
