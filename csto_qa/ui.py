@@ -89,8 +89,6 @@ def too_long_message(length: int, limit: int) -> str:
     )
 
 
-
-
 def _index_summary(engine: Engine) -> str:
     from csto_qa.ui_render import esc
 
