@@ -144,7 +144,7 @@ def _build(
                 report(f"rebuilding the index because it cannot be used: {exc}")
         started = time.perf_counter()
         fingerprint = corpus_fingerprint(corpus_dir)
-        loaded = load_corpus(corpus_dir)
+        loaded = load_corpus(corpus_dir, progress=report)
         for warning in loaded.warnings:
             report(f"warning: {warning}")
         chunked = chunk_corpus(loaded.documents, params)

@@ -13,11 +13,13 @@ escaped: no control character from a name or a file reaches the terminal raw.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,7 +218,14 @@ def _read_file(path: Path, limit: int) -> bytes:
         return handle.read(limit + 1)
 
 
-def load_corpus(corpus_dir: str | Path, max_file_mb: float | None = None) -> CorpusLoad:
+PROGRESS_BYTES = 1 << 20  # files from this size on are announced while they are read
+
+
+def load_corpus(
+    corpus_dir: str | Path,
+    max_file_mb: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CorpusLoad:
     """Read every document of ``corpus_dir``; never raises for one bad file.
 
     A file that cannot be used (unreadable, binary, not UTF-8, empty, encrypted, damaged,
@@ -224,7 +233,8 @@ def load_corpus(corpus_dir: str | Path, max_file_mb: float | None = None) -> Cor
     characters) is skipped with a warning that names it and says why. Files that share an
     id ("x.txt" and "x.md") are all indexed: the one with the most text keeps the id, the
     others get their full file name as id, with a warning naming them. An unreadable
-    corpus manifest is ignored with a warning.
+    corpus manifest is ignored with a warning. ``progress`` is told of each file of 1 MB
+    or more as it is read (a 200-page PDF takes a few seconds), with its place in the list.
     """
     corpus_dir = Path(corpus_dir)
     limit = max_file_bytes(max_file_mb)
@@ -239,8 +249,16 @@ def load_corpus(corpus_dir: str | Path, max_file_mb: float | None = None) -> Cor
         warnings.append(f"'{corpus_dir}' holds no documents ({', '.join(SUFFIXES)}); the index will be empty")
     warnings.extend(f"skipped '{corpus_dir / name}': {why}" for name, why in scan.refused.items())
     read_ok: list[tuple[Candidate, str, ExtractedText]] = []
-    for candidate in scan.candidates:
+    total = len(scan.candidates)
+    for number, candidate in enumerate(scan.candidates, start=1):
         path = candidate.path
+        if progress is not None:
+            with contextlib.suppress(OSError):
+                size = candidate.target.stat().st_size
+                if size >= PROGRESS_BYTES:
+                    progress(
+                        shown(f"reading '{path.name}' ({size / 2**20:.1f} MB, file {number} of {total})")
+                    )
         try:
             raw = _read_file(candidate.target, limit)
         except OSError as exc:

@@ -325,3 +325,18 @@ def test_a_link_to_proc_self_gives_the_same_fingerprint_in_another_process(tmp_p
         [sys.executable, "-c", code, str(corpus)], capture_output=True, text=True, check=True
     )
     assert json.loads(other.stdout) == corpus_fingerprint(corpus)  # so every ask does not rebuild
+
+
+def test_large_files_are_announced_while_they_are_read(tmp_path: Path) -> None:
+    from csto_qa.ingest import PROGRESS_BYTES, load_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "small.txt").write_text("The CSTO was founded in 2002.\n", encoding="utf-8")
+    (corpus / "big.txt").write_text(
+        "The members hold exercises every year.\n" * (PROGRESS_BYTES // 30), encoding="utf-8"
+    )
+    said: list[str] = []
+    loaded = load_corpus(corpus, progress=said.append)
+    assert len(loaded.documents) == 2
+    assert len(said) == 1 and "'big.txt'" in said[0] and "MB" in said[0] and "of 2" in said[0]
