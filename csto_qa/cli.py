@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from csto_qa.config import FUSIONS, MODES, EngineSettings
 
@@ -197,18 +197,20 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def account_lines(manifest: dict) -> list[str]:
+def account_lines(manifest: dict[str, Any]) -> list[str]:
     """Per document: characters, how many were indexed, and what was left out and why."""
     from csto_qa.tokenizing import clean_query as plain
 
-    corpus = manifest.get("corpus") if isinstance(manifest.get("corpus"), dict) else {}
-    accounts = [a for a in corpus.get("accounts", []) if isinstance(a, dict)]
+    corpus = manifest.get("corpus")
+    listed = corpus.get("accounts", []) if isinstance(corpus, dict) else []
+    accounts = [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
     if not accounts:
         return []
     width = max(len(plain(str(a.get("doc_id", "")))) for a in accounts)
     lines = [f"  {'document':<{width}}  {'characters':>10}  {'indexed':>10}  left out (why)"]
     for a in accounts:
-        left = a.get("left_out") if isinstance(a.get("left_out"), dict) else {}
+        left = a.get("left_out")
+        left = left if isinstance(left, dict) else {}
         why = ", ".join(f"{n:,} {reason}" for reason, n in sorted(left.items(), key=lambda kv: -kv[1]))
         lines.append(
             f"  {plain(str(a.get('doc_id', ''))):<{width}}  {a.get('characters', 0):>10,}  "

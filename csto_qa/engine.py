@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Engine:
         stored = open_index(corpus_dir, index_dir, encoder, chunking, auto_build, report, progress)
         return cls(stored, encoder, settings)
 
-    def with_settings(self, **changes: object) -> Engine:
+    def with_settings(self, **changes: Any) -> Engine:
         """A copy of this engine with other retrieval settings (same index and model)."""
         return Engine(self.stored, self.encoder, replace(self.settings, **changes))
 

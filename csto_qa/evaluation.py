@@ -48,6 +48,8 @@ class AsksQuestions(Protocol):
         abstain: bool = ...,
     ) -> Answer: ...
 
+    def with_settings(self, **changes: Any) -> AsksQuestions: ...
+
 
 ALL_MODES = ("hybrid", "bm25", "dense")
 BASE_CUTOFFS = (1, 3, 5, 10)

@@ -225,7 +225,7 @@ class BM25Index:
         if problem:
             raise IndexCorruptError(f"the BM25 index is damaged: {problem}; {fix}")
         arrays = (data, indices, indptr)
-        k1, b, epsilon = (float(v) for v in numbers)
+        k1, b, epsilon = (float(v) for v in numbers if isinstance(v, int | float))  # checked above
         return cls(arrays, vocab, k1, b, epsilon, n_docs=n_docs)
 
 

@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from csto_qa.errors import missing_dependency
 from csto_qa.readers import ExtractedText, UnreadableDocument, clean_line, clean_title
@@ -106,7 +107,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-def _decrypt(reader) -> None:  # type: ignore[no-untyped-def]
+def _decrypt(reader: Any) -> None:
     """Open a PDF locked only against editing (empty user password); refuse a real password."""
     try:
         opened = reader.decrypt("")
