@@ -24,6 +24,16 @@ FORM_WORDS = frozenset(
     called name named mean means meant stand stands define definition describe kind type happen
     happened say says said according""".split()
 )
+# Words that name the asked-for type itself ("in which city", "which countries", "what
+# number of"): a passage answers with "Moscow", not with the word "city", so they are not
+# focus terms when the question asks for that type.
+TYPE_WORDS = {
+    AnswerType.PLACE: frozenset("city cities town towns place places location locations capital".split()),
+    AnswerType.COUNTRY: frozenset("country countries nation nations state states".split()),
+    AnswerType.PERSON: frozenset("person people man woman who whom".split()),
+    AnswerType.NUMBER: frozenset("number numbers amount total count figure percent percentage".split()),
+    AnswerType.DATE: frozenset("when date dates".split()),
+}
 TYPO_RATIO = 0.84  # difflib ratio at which two words of >= 5 letters count as one misspelt
 TYPO_MIN_LENGTH = 6  # "drone" vs "done" is one edit apart: short words are not typos
 
@@ -54,16 +64,18 @@ def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focu
     possible: when the documents lack it, that matters most.
     """
     unseen = math.log((n_docs + 0.5) / 0.5) if n_docs else 1.0
+    kind = expected_type(question)
+    type_words = TYPE_WORDS.get(kind, frozenset())
     terms: dict[str, Term] = {}
     for word in words(question):
-        if word in FORM_WORDS:
+        if word in FORM_WORDS or word in type_words:
             continue
         s = stem(word)
         if s in terms:
             continue
         known = s in idf
         terms[s] = Term(word, idf[s] if known else unseen, known)
-    return Focus(expected_type(question), terms)
+    return Focus(kind, terms)
 
 
 def _similar(word: str, candidates: Iterable[str]) -> bool:

@@ -142,3 +142,13 @@ def test_unknown_focus_declines_with_the_passages_folded(fake_engine, tmp_path: 
         5,
     ).support
     assert built_support < 0.33 / 0.7  # the decline rule's support cut
+
+
+def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
+    from csto_qa.focus import question_focus
+
+    idf = {"citi": 2.0, "headquart": 3.0, "countri": 1.0, "member": 1.0, "budget": 4.0}
+    assert question_focus("In which city is the headquarters?", idf, 100).words == {"headquarters"}
+    assert question_focus("Which countries are members?", idf, 100).words == {"members"}
+    # The same word is a focus term when the question does not ask for that type.
+    assert "city" in question_focus("What is the budget of the city?", idf, 100).words

@@ -138,7 +138,9 @@ def test_chat_shows_the_cited_answer(client) -> None:
     assert "28 June 2012" in lead and "[1]</a>" in lead  # the lead sentence with its citation link
     assert 'href="#cq-cite-1"' in lead
     assert answer.count('<li class="cq-cite"') == 3
-    assert '<mark class="cq-hl">On 28 June 2012, Uzbekistan suspended' in answer
+    # The answering sentence is marked, its answer phrase (the date) emphasised inside it.
+    marked = '<mark class="cq-hl">On <strong class="cq-ans">28 June 2012</strong>, Uzbekistan suspended'
+    assert marked in answer
     assert "Show in document" in answer and "Why this passage" in answer
     assert "Also in" in answer  # the same passage is in both Wikipedia texts
     # Each card names its source with a link and its licence, and opens the whole document.
