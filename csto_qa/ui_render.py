@@ -25,7 +25,8 @@ NO_ANSWER_HINT = (
 
 
 CONFIDENCE_HELP = (
-    "Confidence: how close in meaning (cosine, 0 to 1) the best cited sentence is to the question; "
+    "Confidence: how close in meaning (cosine, 0 to 1) the best cited sentence is to the question, "
+    "capped when the passages lack the question's key words or the kind of answer it asks for; "
     "below 0.33 the app does not answer, below 0.50 it says the match may be indirect."
 )
 DOC_ROUTE = "cq/doc"  # the whole-document page (csto_qa/ui_document.py), relative to the app's root
@@ -375,7 +376,7 @@ def render_answer(
         facts.append(f"{total:.0f} ms")
     confidence = (
         f' · <span class="cq-conf" title="{esc(CONFIDENCE_HELP)}">confidence {answer.confidence:.2f}</span>'
-        f'<span class="cq-conf-help"> ({esc(CONFIDENCE_HELP.split(": ", 1)[1].split(";")[0])})</span>'
+        f'<span class="cq-conf-help"> ({esc(CONFIDENCE_HELP.split(": ", 1)[1].split(", capped")[0])})</span>'
     )
     meta = f'<div class="cq-meta">{esc(" · ".join(facts))}{confidence}</div>'
     return (
