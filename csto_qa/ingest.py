@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from csto_qa.errors import CorpusError
+from csto_qa.plainfiles import file_sha256
 from csto_qa.readers import SUFFIXES, UNSUPPORTED, ExtractedText, UnreadableDocument, read
 from csto_qa.records import Document
 
@@ -97,14 +98,6 @@ def max_file_bytes(max_file_mb: float | None = None) -> int:
             f"set e.g. {MAX_FILE_ENV}=200"
         )
     return int(megabytes * 2**20)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def scan_corpus(corpus_dir: Path, max_bytes: int | None = None) -> CorpusScan:

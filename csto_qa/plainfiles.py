@@ -15,6 +15,7 @@ an error that triggers a rebuild, never a crash later on the query path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,15 @@ from csto_qa.errors import IndexCorruptError
 
 MAX_JSON_BYTES = 256 << 20  # the vocabulary of a million passages is ~40 MB
 MAX_JSON_DEPTH = 64
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MB blocks (corpus files and index files alike)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _depth(value: Any) -> int:

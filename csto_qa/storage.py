@@ -26,7 +26,6 @@ and the atomic swap are in folders.py.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import types
@@ -41,7 +40,7 @@ from csto_qa.dense import FAISS_FILE
 from csto_qa.errors import IndexCorruptError
 from csto_qa.folders import MANIFEST, OWNER_MARKER, recover_interrupted_swap, write_marker
 from csto_qa.lexical import ARRAY_FILES, PARAMS_FILE
-from csto_qa.plainfiles import load_npy, read_json
+from csto_qa.plainfiles import file_sha256, load_npy, read_json
 from csto_qa.plainfiles import read_jsonl as _read_jsonl
 from csto_qa.records import Chunk, Document, Sentence
 
@@ -180,14 +179,6 @@ def _check_records(
             )
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_files(index_dir: Path, manifest: dict[str, Any]) -> None:
     """Each data file exists with the size and SHA-256 recorded when it was written."""
     recorded = manifest.get("files")
@@ -205,7 +196,7 @@ def _check_files(index_dir: Path, manifest: dict[str, Any]) -> None:
             raise IndexCorruptError(
                 f"index file '{path}' is {size:,} bytes but was written with {entry['bytes']:,}; {FIX}"
             )
-        if size <= HASH_MAX_BYTES and file_digest(path) != entry.get("sha256"):
+        if size <= HASH_MAX_BYTES and file_sha256(path) != entry.get("sha256"):
             raise IndexCorruptError(
                 f"index file '{path}' changed since it was written (SHA-256 differs); {FIX}"
             )
@@ -274,7 +265,7 @@ def save_index(folder: Path, stored: StoredIndex) -> None:
     stored.bm25.save(folder)
     stored.dense.save(folder)
     stored.manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": file_digest(folder / name)}
+        name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)}
         for name in DATA_FILES
     }
     manifest = json.dumps(stored.manifest, indent=2, ensure_ascii=False)

@@ -4,13 +4,12 @@ keeps these tests fast (retrieval quality is not what they check)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
+from fakes import FakeEncoder
 
 from csto_qa import ingest
 from csto_qa.chunking import chunk_corpus
@@ -22,26 +21,6 @@ from csto_qa.storage import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = (ROOT / "corpus" / "csto-wikipedia-sections.txt").read_text(encoding="utf-8")
-
-
-class FakeEncoder:
-    """The Encoder interface with hash-seeded random unit vectors: deterministic, instant."""
-
-    name = "fake-encoder"
-    weights_sha256 = ""
-    dim = 16
-    load_seconds = 0.0
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            seed = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            vector = np.random.default_rng(int.from_bytes(seed, "little")).standard_normal(self.dim)
-            out[row] = vector / np.linalg.norm(vector)
-        return out
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 @pytest.fixture()

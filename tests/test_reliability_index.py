@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import CstoQaError, IndexCorruptError, IndexLockedError
@@ -27,26 +28,6 @@ from csto_qa.storage import INDEX_FILES, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
-
-
-class FakeEncoder:
-    """The Encoder interface with hash-seeded random unit vectors: deterministic, instant."""
-
-    name = "fake-encoder"
-    weights_sha256 = ""
-    dim = 16
-    load_seconds = 0.0
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            seed = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            vector = np.random.default_rng(int.from_bytes(seed, "little")).standard_normal(self.dim)
-            out[row] = vector / np.linalg.norm(vector)
-        return out
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FakeEncoder
 
 from csto_qa.errors import IndexCorruptError, QueryError
 from csto_qa.indexing import build, quiet
@@ -76,18 +77,6 @@ def test_the_source_never_mentions_pickle_outside_saying_it_is_not_used() -> Non
 
 
 # --- the index ----------------------------------------------------------------------------------
-
-
-class FakeEncoder:
-    name, weights_sha256, dim, load_seconds = "fake-encoder", "", 8, 0.0
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        rng = np.random.default_rng(len(texts))
-        vectors = rng.standard_normal((len(texts), self.dim)).astype(np.float32)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-6)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 @pytest.fixture()

@@ -16,8 +16,8 @@ from fakes import FakeEncoder
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexCorruptError
 from csto_qa.indexing import build, quiet
-from csto_qa.plainfiles import load_npy, parse_json
-from csto_qa.storage import DATA_FILES, file_digest, load_index
+from csto_qa.plainfiles import file_sha256, load_npy, parse_json
+from csto_qa.storage import DATA_FILES, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
@@ -46,7 +46,7 @@ def resign(index: Path) -> None:
     """Rewrite the manifest's sizes and hashes to match the files, as a careful forger would."""
     manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"] = {
-        name: {"bytes": (index / name).stat().st_size, "sha256": file_digest(index / name)}
+        name: {"bytes": (index / name).stat().st_size, "sha256": file_sha256(index / name)}
         for name in DATA_FILES
     }
     (index / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
