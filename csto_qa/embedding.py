@@ -56,6 +56,7 @@ BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 INT8_SUFFIX = "#onnx-int8"
 ONNX_GRAPH_VERSION = 2  # 2: torch.onnx.export + onnxruntime optimizer (1: hand-built)
 BATCH_TOKENS = 256  # padded tokens per batch (see OnnxBert.encode)
+ENCODE_BLOCK = 4096  # texts tokenized at once (see Encoder.encode)
 _BUNDLED_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 
 # Known answer from sentence-transformers 6.2 on the bundled weights: dims 2-3 of the first
@@ -145,16 +146,33 @@ class Encoder:
         return int(getter())
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Unit vectors of ``texts``, encoded ``ENCODE_BLOCK`` texts at a time.
+
+        The tokenizer's output for a block is dropped before the next one is read, so the
+        memory of a build grows with the block and the output vectors (384 floats a text),
+        not with the tokens of the whole corpus.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        bar = None
+        if progress and len(texts) > batch_size:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc="Encoding", unit="text")
+        for start in range(0, len(texts), ENCODE_BLOCK):
+            block = texts[start : start + ENCODE_BLOCK]
+            vectors = self.model.encode(
+                block,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[start : start + len(block)] = vectors
+            if bar is not None:
+                bar.update(len(block))
+        if bar is not None:
+            bar.close()
+        return out
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -212,3 +212,23 @@ def test_unknown_runtime_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RUNTIME_ENV, "cuda")
     with pytest.raises(ModelError, match="CSTO_QA_RUNTIME"):
         resolve_runtime()
+
+
+def test_texts_are_encoded_a_block_at_a_time_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A build's transient memory (token ids of every text) grows with the block, not the corpus.
+    monkeypatch.setattr(embedding, "ENCODE_BLOCK", 3)
+    calls: list[int] = []
+
+    class Stub:
+        def get_embedding_dimension(self) -> int:
+            return 2
+
+        def encode(self, texts: list[str], **_: object) -> np.ndarray:
+            calls.append(len(texts))
+            return np.array([[float(t), 1.0] for t in texts], dtype=np.float32)
+
+    encoder = embedding.Encoder("stub", "", Stub())
+    vectors = encoder.encode([str(i) for i in range(8)])
+    assert calls == [3, 3, 2]
+    assert vectors[:, 0].tolist() == [float(i) for i in range(8)] and vectors.dtype == np.float32
+    assert encoder.encode([]).shape == (0, 2)
