@@ -132,6 +132,11 @@ def format_answer(answer: Answer, width: int = 100) -> str:
         lines.append(f"   (searched for: {plain(answer.query)})")
     if answer.abstained:
         lines.append(f"   {plain(answer.message)}")
+        if answer.passages:  # on topic but unsupported: the closest passages, so nothing is hidden
+            lines.append("   The closest passages:")
+            for p in answer.passages:
+                where = plain(p.title) + (f" — {plain(p.section)}" if p.section else "")
+                lines.append(f"   [{p.rank}] {where}: {plain(p.highlight_display or p.highlight)}")
         return "\n".join(lines)
     if answer.message:
         lines.append(f"   note: {plain(answer.message)}")

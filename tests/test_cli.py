@@ -84,3 +84,18 @@ def test_ask_prints_readable_citations(index_dir: Path, corpus_dir: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "28 June 2012" in result.stdout and "[3]" not in result.stdout
+
+
+def test_a_declined_answer_still_lists_the_closest_passages() -> None:
+    from csto_qa.cli import format_answer
+    from csto_qa.records import Answer, Passage
+
+    passage = Passage(
+        rank=1, doc="d", title="Doc", section="Budget", start=0, end=10, text="x", highlight="raw | form",
+        highlight_start=0, highlight_end=5, score=1.0, bm25_score=None, bm25_rank=None, dense_score=None,
+        dense_rank=None, sources=["d"], highlight_display="Readable: form",
+    )  # fmt: skip
+    declined = Answer("What is the budget?", "q", "hybrid", True, [passage], 0.2, "The documents do not say.")
+    text = format_answer(declined)
+    assert "The documents do not say." in text and "[1] Doc — Budget: Readable: form" in text
+    assert "[1]" not in format_answer(Answer("q", "q", "hybrid", True, [], 0.1, "No."))
