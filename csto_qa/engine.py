@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
 from csto_qa.decline import confidence as decline_score
 from csto_qa.decline import decline_message
-from csto_qa.embedding import Encoder, load_encoder, resolve_model_name
+from csto_qa.embedding import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.errors import QueryError
 from csto_qa.followup import contextualize
 from csto_qa.indexing import Reporter, open_index, stderr_reporter
@@ -34,10 +34,36 @@ WEAK_MATCH = "These are the closest passages, but they may not answer the questi
 EMPTY_CORPUS = "The corpus is empty: add .txt or .md files to corpus/ and run: csto-qa index"
 
 
+class Answerer(Protocol):
+    """What the app needs of an engine: ``Engine``, or ``live.LiveEngine`` that holds one."""
+
+    @property
+    def stored(self) -> StoredIndex: ...
+
+    @property
+    def settings(self) -> EngineSettings: ...
+
+    @property
+    def encoder(self) -> TextEncoder: ...
+
+    def ask(
+        self,
+        question: str,
+        k: int = ...,
+        mode: str = ...,
+        history: list[str] | None = ...,
+        abstain: bool = ...,
+    ) -> Answer: ...
+
+    def document(self, doc_id: str) -> Document: ...
+
+
 class Engine:
     """Hybrid retrieval over a stored index with a loaded encoder."""
 
-    def __init__(self, stored: StoredIndex, encoder: Encoder, settings: EngineSettings | None = None) -> None:
+    def __init__(
+        self, stored: StoredIndex, encoder: TextEncoder, settings: EngineSettings | None = None
+    ) -> None:
         self.stored = stored
         self.encoder = encoder
         self.settings = settings or EngineSettings()

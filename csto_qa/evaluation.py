@@ -415,7 +415,7 @@ def memoized(engine: AsksQuestions) -> AsksQuestions:
         if isinstance(engine.encoder, CachedQueryEncoder)
         else CachedQueryEncoder(engine.encoder)
     )
-    return Engine(engine.stored, encoder, engine.settings)  # type: ignore[arg-type]
+    return Engine(engine.stored, encoder, engine.settings)
 
 
 def relevant_chunk_counts(engine: AsksQuestions, questions: Sequence[EvalQuestion]) -> dict[str, int]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
-from csto_qa.embedding import Encoder
+from csto_qa.embedding import TextEncoder
 from csto_qa.errors import CstoQaError, IndexCorruptError
 from csto_qa.folders import (
     MANIFEST,
@@ -70,7 +70,7 @@ def stale_reason(
 def build(
     corpus_dir: Path,
     index_dir: Path,
-    encoder: Encoder,
+    encoder: TextEncoder,
     params: ChunkParams | None = None,
     report: Reporter = stderr_reporter,
     progress: bool = True,
@@ -83,7 +83,7 @@ def build(
 def open_index(
     corpus_dir: Path,
     index_dir: Path,
-    encoder: Encoder,
+    encoder: TextEncoder,
     params: ChunkParams | None = None,
     auto_build: bool = True,
     report: Reporter = stderr_reporter,
@@ -119,7 +119,7 @@ def open_index(
 def _build(
     corpus_dir: Path,
     index_dir: Path,
-    encoder: Encoder,
+    encoder: TextEncoder,
     params: ChunkParams | None,
     report: Reporter,
     progress: bool,

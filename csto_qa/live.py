@@ -25,13 +25,14 @@ from typing import Any
 
 from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, default_corpus_dir, default_index_dir
-from csto_qa.embedding import load_encoder, resolve_model_name
+from csto_qa.embedding import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.engine import Engine
 from csto_qa.errors import CstoQaError
 from csto_qa.folders import check_location, recover_interrupted_swap
 from csto_qa.indexing import Reporter, open_index, stale_reason, stderr_reporter
 from csto_qa.ingest import corpus_files
-from csto_qa.storage import load_index, read_manifest
+from csto_qa.records import Answer, Document
+from csto_qa.storage import StoredIndex, load_index, read_manifest
 
 BUILD_CHARS_PER_SECOND = 8_000
 WAIT_SECONDS = 30.0
@@ -55,9 +56,9 @@ def _minutes(seconds: float) -> str:
 class LiveEngine:
     """An ``Engine`` that can be switched to a rebuilt index while it keeps answering.
 
-    Every attribute and method of the current ``Engine`` is reachable on it (``ask``,
-    ``document``, ``stored``, ``settings``...). The switch is one reference assignment,
-    so a question in flight finishes on the index it started with.
+    It answers as the ``Engine`` it holds (``ask``, ``document``, ``stored``, ``settings``,
+    ``encoder``). The switch is one reference assignment, so a question in flight
+    finishes on the index it started with.
     """
 
     def __init__(self, engine: Engine, notice: str = "") -> None:
@@ -71,10 +72,33 @@ class LiveEngine:
     def current(self) -> Engine:
         return self._engine
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+    # What the app and the CLI use of an engine, each read from the current one at the call.
+    @property
+    def stored(self) -> StoredIndex:
+        return self._engine.stored
 
-    def with_settings(self, **changes: object) -> LiveEngine:
+    @property
+    def settings(self) -> EngineSettings:
+        return self._engine.settings
+
+    @property
+    def encoder(self) -> TextEncoder:
+        return self._engine.encoder
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        history: list[str] | None = None,
+        abstain: bool = True,
+    ) -> Answer:
+        return self._engine.ask(question, k=k, mode=mode, history=history, abstain=abstain)
+
+    def document(self, doc_id: str) -> Document:
+        return self._engine.document(doc_id)
+
+    def with_settings(self, **changes: Any) -> LiveEngine:
         return LiveEngine(self._engine.with_settings(**changes), self.notice)
 
     @classmethod

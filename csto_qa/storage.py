@@ -30,6 +30,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,9 @@ class StoredIndex:
 
     folder: Path
     manifest: dict[str, Any]
-    documents: dict[str, Document]
-    sentences: list[Sentence]
-    chunks: list[Chunk]
+    documents: Mapping[str, Document]
+    sentences: Sequence[Sentence]
+    chunks: Sequence[Chunk]
     sentence_vectors: np.ndarray
     bm25: BM25Index
     dense: DenseIndex

@@ -37,7 +37,7 @@ from csto_qa.errors import CstoQaError, QueryError
 if TYPE_CHECKING:
     import gradio as gr
 
-    from csto_qa.engine import Engine
+    from csto_qa.engine import Answerer
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -89,7 +89,7 @@ def too_long_message(length: int, limit: int) -> str:
     )
 
 
-def _index_summary(engine: Engine) -> str:
+def _index_summary(engine: Answerer) -> str:
     from csto_qa.ui_render import esc
 
     docs = sorted(engine.stored.documents.values(), key=lambda d: d.title)
@@ -101,7 +101,7 @@ def _index_summary(engine: Engine) -> str:
     )
 
 
-def warm_up(engine: Engine) -> None:
+def warm_up(engine: Answerer) -> None:
     """Answer one question before serving, so the first user's answer is as quick as the rest
     (measured: the first question after a start took about 0.8 s, later ones about 0.1 s)."""
     try:
@@ -110,7 +110,7 @@ def warm_up(engine: Engine) -> None:
         pass  # an empty or broken index shows its own message on the first real question
 
 
-def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
+def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
     """The chat app over ``engine`` (not launched: see :func:`launch`)."""
     import gradio as gr
 
@@ -168,7 +168,7 @@ def build_app(engine: Engine, warm: bool = True) -> gr.Blocks:
         try:
             answer = engine.ask(question, k=k_value, mode=mode, history=history)
             reply = render_answer(answer, lookup, fusion)
-            index_notice = getattr(engine, "notice", "")  # a LiveEngine rebuilding (live.py)
+            index_notice = getattr(engine, "notice", "")  # a LiveEngine while it rebuilds (live.py)
             if index_notice:
                 reply = render_notice(index_notice, "info") + reply
         except CstoQaError as exc:
@@ -458,7 +458,7 @@ def check_port(host: str, port: int) -> None:
 
 
 def run(
-    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_engine: Callable[[], Engine] | None = None
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_engine: Callable[[], Answerer] | None = None
 ) -> int:
     """``csto-qa app``: load the engine first (``open_engine``, default ``Engine.open()``), then
     serve the chat until Ctrl+C."""

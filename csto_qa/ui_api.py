@@ -16,12 +16,12 @@ from csto_qa.errors import QueryError
 if TYPE_CHECKING:
     import gradio as gr
 
-    from csto_qa.engine import Engine
+    from csto_qa.engine import Answerer
 
 log = logging.getLogger("csto_qa.app")
 
 
-def ask_json(engine: Engine, question: str, k: Any = 5, mode: str = "hybrid", history: Any = None) -> dict:
+def ask_json(engine: Answerer, question: str, k: Any = 5, mode: str = "hybrid", history: Any = None) -> dict:
     """``engine.ask`` as the JSON of ``csto-qa ask --json``, with request values checked."""
     if history is None:
         history = []

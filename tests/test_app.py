@@ -290,13 +290,11 @@ def test_run_loads_the_engine_before_serving(monkeypatch) -> None:
     calls = []
     engine = fake_engine(lambda *a, **k: None)
     monkeypatch.setattr(csto_qa.ui, "check_port", lambda host, port: calls.append("port"))
-    monkeypatch.setattr(
-        csto_qa.cli, "open_engine", lambda args, live=False: calls.append(("open", live)) or engine
-    )
+    monkeypatch.setattr(csto_qa.cli, "open_live_engine", lambda args: calls.append("open live") or engine)
     monkeypatch.setattr(csto_qa.ui, "build_app", lambda e: calls.append("build") or "app")
     monkeypatch.setattr(csto_qa.ui, "launch", lambda app, host, port, block: calls.append((app, host, port)))
     assert csto_qa.cli.main(["app", "--port", "7999"]) == 0
-    assert calls == ["port", ("open", True), "build", ("app", "127.0.0.1", 7999)]
+    assert calls == ["port", "open live", "build", ("app", "127.0.0.1", 7999)]
 
 
 def test_a_busy_port_is_a_clear_error_before_the_model_loads() -> None:
