@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fakes import free_port
 
 from csto_qa.config import EngineSettings
 from csto_qa.records import Answer, Document, Passage, SourceRef
@@ -27,12 +28,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
 ROOT = Path(__file__).resolve().parent.parent
 SUSPEND = "When did Uzbekistan suspend its CSTO membership?"
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> **bold** what is the CSTO?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(engine):

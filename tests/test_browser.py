@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
+from fakes import free_port
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,12 +36,6 @@ def require_chromium() -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; browser tests must run in CI")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import ast
 import json
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import FakeEncoder
+from fakes import FakeEncoder, free_port
 
 from csto_qa.errors import IndexCorruptError, QueryError
 from csto_qa.indexing import build, quiet
@@ -171,12 +170,6 @@ def test_app_listens_on_loopback_by_default() -> None:
     assert ui.launch.__defaults__[0] == "127.0.0.1"
     with pytest.raises(Exception, match="only runs against this machine"):
         loadtest.check_loopback("http://192.0.2.1:7860")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
