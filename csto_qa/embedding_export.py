@@ -48,7 +48,7 @@ def export_graph(model_dir: Path) -> bytes:
     hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise
     hf_logging.set_verbosity_error()
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager", local_files_only=True)
-    model.eval()
+    model.train(False)  # inference mode: dropout off (the same as the module's eval method)
     with tempfile.TemporaryDirectory(prefix="csto-qa-export-") as folder:
         raw, fused = Path(folder) / "raw.onnx", Path(folder) / "fused.onnx"
         example = torch.ones((2, 8), dtype=torch.int64)
