@@ -121,16 +121,21 @@ class LiveEngine:
         check_location(index, corpus)
         recover_interrupted_swap(index)
         chunking = chunking or ChunkParams()
-        previous, reason = None, None
         try:
             reason = stale_reason(read_manifest(index), corpus, encoder.name, chunking)
-            if reason is not None:
-                previous = load_index(index)
         except CstoQaError:
-            previous = None  # nothing whole to serve: the build below runs first
-        seconds = estimate_build_seconds(corpus) if previous is not None else 0.0
-        if previous is None or not (background or seconds > wait_seconds):
-            stored = open_index(corpus, index, encoder, chunking, True, report, progress)
+            reason = ""  # missing or unreadable: nothing to serve, the build below runs first
+        seconds = estimate_build_seconds(corpus) if reason else 0.0
+        previous = None
+        # Load the previous index only to serve it: once when up to date (the staleness
+        # check above is not repeated), and for a rebuild that is not run first.
+        if reason is None or (reason and (background or seconds > wait_seconds)):
+            try:
+                previous = load_index(index)
+            except CstoQaError:
+                previous = None
+        if previous is None or reason is None:
+            stored = previous or open_index(corpus, index, encoder, chunking, True, report, progress)
             return cls(Engine(stored, encoder, settings))
         old = Engine(previous, encoder, settings)
         if not background:

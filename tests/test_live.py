@@ -101,3 +101,26 @@ def test_the_estimate_grows_with_the_corpus(tmp_path: Path) -> None:
     assert estimate_build_seconds(tmp_path) == pytest.approx(1.0)
     (tmp_path / "b.txt").write_text("x" * 16_000, encoding="utf-8")
     assert estimate_build_seconds(tmp_path) == pytest.approx(3.0)
+
+
+def test_an_up_to_date_index_is_checked_and_loaded_once(
+    changed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csto_qa.indexing as indexing
+
+    corpus, index = changed
+    LiveEngine.open(index_dir=index, corpus_dir=corpus, report=quiet, progress=False)  # rebuilt
+    calls: list[Path] = []
+    real = indexing.corpus_fingerprint
+    monkeypatch.setattr(indexing, "corpus_fingerprint", lambda folder: calls.append(folder) or real(folder))
+    engine = LiveEngine.open(index_dir=index, corpus_dir=corpus, report=quiet, progress=False)
+    assert len(calls) == 1 and engine.notice == "" and top_doc(engine) == "b"
+
+
+def test_a_damaged_up_to_date_index_is_rebuilt(changed: tuple[Path, Path]) -> None:
+    corpus, index = changed
+    LiveEngine.open(index_dir=index, corpus_dir=corpus, report=quiet, progress=False)
+    (index / "chunks.jsonl").write_text("{}\n", encoding="utf-8")
+    said: list[str] = []
+    engine = LiveEngine.open(index_dir=index, corpus_dir=corpus, report=said.append, progress=False)
+    assert any("build" in m for m in said) and top_doc(engine) == "b"
