@@ -57,6 +57,8 @@ class Answerer(Protocol):
 
     def document(self, doc_id: str) -> Document: ...
 
+    def with_settings(self, **changes: Any) -> Answerer: ...
+
 
 class Engine:
     """Hybrid retrieval over a stored index with a loaded encoder."""

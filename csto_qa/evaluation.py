@@ -22,33 +22,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from csto_qa.errors import CstoQaError, QueryError
 
 if TYPE_CHECKING:
-    from csto_qa.config import EngineSettings
+    # What the evaluation needs of an engine is what the app needs (engine.Answerer): an
+    # Engine, a LiveEngine or a test stand-in. Imported for types only: --help stays light.
+    from csto_qa.engine import Answerer as AsksQuestions
     from csto_qa.evalset import EvalQuestion
-    from csto_qa.records import Answer
-
-
-class AsksQuestions(Protocol):
-    """What the evaluation needs of an engine: :class:`csto_qa.engine.Engine`, or a stand-in."""
-
-    settings: EngineSettings
-    stored: Any  # chunks, manifest; sentences and documents when it has them
-    encoder: Any  # its ``name`` is reported
-
-    def ask(
-        self,
-        question: str,
-        k: int = ...,
-        mode: str = ...,
-        history: list[str] | None = ...,
-        abstain: bool = ...,
-    ) -> Answer: ...
-
-    def with_settings(self, **changes: Any) -> AsksQuestions: ...
 
 
 ALL_MODES = ("hybrid", "bm25", "dense")
