@@ -29,26 +29,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from csto_qa.dense import FAISS_FILE
 from csto_qa.errors import CstoQaError, IndexLocationError, IndexLockedError
+from csto_qa.lexical import ARRAY_FILES, PARAMS_FILE
 
 OWNER_MARKER = ".csto-qa-index"
 MANIFEST = "manifest.json"
+# The records storage.py writes: documents, sentences, chunks, sentence vectors.
+RECORD_FILES = ("documents.jsonl", "sentences.jsonl", "chunks.jsonl", "sentence_vectors.npy")
+# Every file of an index besides the marker and the manifest (each hashed in the manifest).
+DATA_FILES = (*RECORD_FILES, FAISS_FILE, PARAMS_FILE, *ARRAY_FILES)
 # Every file a build writes. A file outside this list in a folder means it is not ours.
-KNOWN_FILES = frozenset(
-    {
-        OWNER_MARKER,
-        MANIFEST,
-        "documents.jsonl",
-        "sentences.jsonl",
-        "chunks.jsonl",
-        "sentence_vectors.npy",
-        "dense.faiss",
-        "bm25_params.json",
-        "bm25_data.npy",
-        "bm25_indices.npy",
-        "bm25_indptr.npy",
-    }
-)
+KNOWN_FILES = frozenset({OWNER_MARKER, MANIFEST, *DATA_FILES})
 MARKER_TEXT = json.dumps(
     {
         "kind": "csto-qa index",

@@ -39,8 +39,14 @@ import numpy as np
 
 from csto_qa.dense import FAISS_FILE
 from csto_qa.errors import IndexCorruptError
-from csto_qa.folders import MANIFEST, OWNER_MARKER, recover_interrupted_swap, write_marker
-from csto_qa.lexical import ARRAY_FILES, PARAMS_FILE
+from csto_qa.folders import (
+    DATA_FILES,
+    MANIFEST,
+    OWNER_MARKER,
+    RECORD_FILES,
+    recover_interrupted_swap,
+    write_marker,
+)
 from csto_qa.plainfiles import file_sha256, load_npy, read_json
 from csto_qa.plainfiles import read_jsonl as _read_jsonl
 from csto_qa.records import Chunk, Document, Sentence
@@ -50,11 +56,7 @@ if typing.TYPE_CHECKING:
     from csto_qa.lexical import BM25Index
 
 FORMAT_VERSION = 2  # 2: ownership marker and per-file SHA-256 in the manifest
-DOCUMENTS = "documents.jsonl"
-SENTENCES = "sentences.jsonl"
-CHUNKS = "chunks.jsonl"
-SENTENCE_VECTORS = "sentence_vectors.npy"
-DATA_FILES = (DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS, FAISS_FILE, PARAMS_FILE, *ARRAY_FILES)
+DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS = RECORD_FILES
 INDEX_FILES = (OWNER_MARKER, MANIFEST, *DATA_FILES)
 HASH_MAX_BYTES = 512 << 20
 FIX = "rebuild it: csto-qa index --rebuild"
