@@ -44,7 +44,15 @@
     if (q && area.value.length <= limit) pending(q);
   }
   document.addEventListener("keydown", (e) => {
-    if (e.target === box() && e.key === "Enter" && !e.shiftKey && !e.isComposing) submitted();
+    if (e.target !== box() || e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    if (!box().value.trim()) {
+      // A blank question is never sent: with Gradio's one-event-at-a-time submit, a pending
+      // round trip for nothing would swallow the real question typed right after it.
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      return;
+    }
+    submitted();
   }, true);
   document.addEventListener("click", (e) => {
     if (e.target.closest && e.target.closest("#cq-input button")) submitted();
