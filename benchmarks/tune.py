@@ -27,8 +27,9 @@ from typing import Any
 from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings
 from csto_qa.engine import Engine
+from csto_qa.eval_results import EvalReport
 from csto_qa.evalset import default_questions_path
-from csto_qa.evaluation import THRESHOLDS, CachedQueryEncoder, EvalReport, evaluate, read_questions
+from csto_qa.evaluation import THRESHOLDS, CachedQueryEncoder, evaluate, read_questions
 from csto_qa.indexing import quiet
 from csto_qa.metrics import abstention_rates
 

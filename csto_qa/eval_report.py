@@ -1,8 +1,7 @@
-"""Rendering of an :class:`~csto_qa.evaluation.EvalReport`: terminal table, Markdown, JSON, PNG.
+"""Rendering of an :class:`~csto_qa.eval_results.EvalReport`: terminal table, Markdown and JSON;
+the PNG is drawn by :mod:`csto_qa.eval_plot`.
 
     write_report(report, Path("eval-out"))   # results.json, report.md, plot.png
-
-matplotlib (Agg backend) is imported inside :func:`plot_report` only.
 """
 
 from __future__ import annotations
@@ -12,18 +11,14 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from csto_qa.eval_plot import pct, plot_report, settings_line
+
 if TYPE_CHECKING:
-    from csto_qa.evaluation import EvalReport
+    from csto_qa.eval_results import EvalReport
 
 JSON_NAME = "results.json"
 MARKDOWN_NAME = "report.md"
 PLOT_NAME = "plot.png"
-MODE_COLORS = {"hybrid": "#1b6ca8", "bm25": "#e07b39", "dense": "#3a9d5d"}
-MODE_LABELS = {"hybrid": "hybrid", "bm25": "BM25 only", "dense": "embeddings only"}
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
 
 
 def _columns(report: EvalReport) -> list[tuple[str, str, str]]:
@@ -43,7 +38,7 @@ def _cell(value: float | None, kind: str) -> str:
     if value is None:
         return "–"
     if kind == "pct":
-        return _pct(value)
+        return pct(value)
     if kind == "int":
         return f"{value:.0f}"
     return f"{value:.3f}"
@@ -84,10 +79,10 @@ def _answer_rows(
     header = ["mode", *(h for _, h in columns), *(["precision / coverage"] if with_point else [])]
     rows = []
     for mode, s in report.summaries.items():
-        cells = [_pct(s.metrics.get(key)) for key, _ in columns]
+        cells = [pct(s.metrics.get(key)) for key, _ in columns]
         point = s.operating_point or {}
         if with_point:
-            cells.append(f"{_pct(point.get('precision'))} / {_pct(point.get('coverage'))}")
+            cells.append(f"{pct(point.get('precision'))} / {pct(point.get('coverage'))}")
         rows.append([mode, *cells])
     return header, rows
 
@@ -107,11 +102,11 @@ def _follow_up_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
         cells = [mode, str(int(f["n"]))]
         for name in ("engine", "alone", "joined"):
             cells += [
-                _pct(f[f"{name}_recall@1"]),
-                _pct(f[f"{name}_recall@5"]),
+                pct(f[f"{name}_recall@1"]),
+                pct(f[f"{name}_recall@5"]),
                 f"{f[f'{name}_mrr@{depth}']:.3f}",
             ]
-        cells.append(_pct(f["engine_at_least_best"]))
+        cells.append(pct(f["engine_at_least_best"]))
         rows.append(cells)
     return header, rows
 
@@ -127,9 +122,9 @@ def _category_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
         for mode in report.modes:
             fig = report.summaries[mode].categories[cat]
             if f"recall@{cut}" in fig:
-                cells.append(f"{_pct(fig[f'recall@{cut}'])} / {_pct(fig.get('lead_accuracy'))}")
+                cells.append(f"{pct(fig[f'recall@{cut}'])} / {pct(fig.get('lead_accuracy'))}")
             else:
-                cells.append(f"{_pct(fig.get('unanswerable_declined'))} declined")
+                cells.append(f"{pct(fig.get('unanswerable_declined'))} declined")
         rows.append([cat, str(int(first["n"])), *cells])
     return header, rows
 
@@ -141,7 +136,7 @@ def _declined_rows(report: EvalReport) -> tuple[list[str], list[list[str]]]:
     first = report.summaries[report.modes[0]].metrics
     for scope, label in (("off_topic", "off-topic"), ("on_topic", "on-topic")):
         if f"n_{scope}" in first:
-            cells = [_pct(report.summaries[m].metrics.get(f"{scope}_declined")) for m in report.modes]
+            cells = [pct(report.summaries[m].metrics.get(f"{scope}_declined")) for m in report.modes]
             rows.append([label, str(int(first[f"n_{scope}"])), *cells])
     return header, rows
 
@@ -165,22 +160,12 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def _settings_line(report: EvalReport) -> str:
-    s, ch = report.settings, report.index.get("chunking", {})
-    fusion = f"convex α={s['alpha']}" if s.get("fusion") == "convex" else f"RRF k={s.get('rrf_k')}"
-    return (
-        f"fusion {fusion}, depth {s.get('depth')}, abstain below {s.get('abstain_threshold')}; "
-        f"passages target {ch.get('target_words', '?')} / max {ch.get('max_words', '?')} words; "
-        f"model {report.index.get('model', '?')}"
-    )
-
-
 def render_table(report: EvalReport) -> str:
     """The terminal summary: per-mode figures, per-category R@5 and the missed ids."""
     parts = [
         f"{report.n_questions} questions ({report.n_answerable} answerable, "
         f"{report.n_unanswerable} unanswerable), k={report.k}, {report.seconds:.0f} s",
-        _settings_line(report),
+        settings_line(report),
         "recall figures in %, over answerable questions",
         "",
         _text_table(*_mode_rows(report)),
@@ -231,7 +216,7 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
         "",
         f"Questions: `{Path(report.questions_file).name or '(in memory)'}`, {report.n_questions} "
         f"({report.n_answerable} answerable, {report.n_unanswerable} unanswerable); k = {report.k}.",
-        f"Settings: {_settings_line(report)}.",
+        f"Settings: {settings_line(report)}.",
         "",
         "A passage is relevant when its text contains one of the question's answer strings "
         "(whitespace-normalised). Recall@k (answer-recall) is the share of answerable questions "
@@ -294,10 +279,10 @@ def render_markdown(report: EvalReport, plot_name: str | None = PLOT_NAME) -> st
         cells = []
         for mode in report.modes:
             p = report.summaries[mode].abstention[i]
-            unans = _pct(p["unanswerable_declined"])
+            unans = pct(p["unanswerable_declined"])
             if split:
-                unans += f" ({_pct(p.get('off_topic_declined'))} / {_pct(p.get('on_topic_declined'))})"
-            cells.append(f"{unans} / {_pct(p['answerable_declined'])}")
+                unans += f" ({pct(p.get('off_topic_declined'))} / {pct(p.get('on_topic_declined'))})"
+            cells.append(f"{unans} / {pct(p['answerable_declined'])}")
         rows.append([f"{point['threshold']:.2f}", *cells])
     lines += [_md_table(header, rows), ""]
     lines += _precision_coverage_table(report)
@@ -341,7 +326,7 @@ def _precision_coverage_table(report: EvalReport) -> list[str]:
                 cells.append("–")
                 continue
             figures = (point["coverage"], point["precision"], point["unanswerable_declined"])
-            cells.append(" / ".join(_pct(v) for v in figures))
+            cells.append(" / ".join(pct(v) for v in figures))
         rows.append([f"{t:.2f}", *cells])
     if not rows or not first.precision_coverage:
         return []
@@ -394,161 +379,6 @@ def _answer_misses(report: EvalReport) -> list[str]:
             f"| {r.id} | {r.scope or '–'} | {_md_escape(r.question)} | {r.confidence:.2f} | {lead} |"
         )
     return [*lines, ""]
-
-
-def plot_report(report: EvalReport, path: Path) -> Path:
-    """Recall@k curves by mode, recall@5 per category, the abstention trade-off and the
-    precision / coverage curve of the decline rule."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cut = min(5, report.k)
-    fig, axes = plt.subplots(
-        2, 2, figsize=(15, 10), gridspec_kw={"width_ratios": [1, 1.4]}, constrained_layout=True
-    )
-    (ax1, ax2), (ax3, ax4) = axes
-    ks = list(range(1, report.k + 1))
-    for mode, s in report.summaries.items():
-        color = MODE_COLORS.get(mode)
-        ax1.plot(
-            ks,
-            [100 * v for v in s.recall_curve],
-            marker="o",
-            ms=4,
-            lw=2,
-            color=color,
-            label=f"{MODE_LABELS.get(mode, mode)} (R@{cut} {_pct(s.metrics.get(f'recall@{cut}'))}%)",
-        )
-    lowest = min((v for s in report.summaries.values() for v in s.recall_curve), default=0.0)
-    bottom = max(0, 10 * int(100 * lowest / 10) - 10)  # zoom in: the curves differ by a few points
-    ax1.axvline(cut, color="grey", ls=":", lw=1)
-    ax1.set(
-        xlabel="k (passages shown)",
-        ylabel="answer-recall@k (%)",
-        title="Answer-recall@k by mode" + (f" (axis from {bottom}%)" if bottom else ""),
-        xticks=ks,
-        ylim=(bottom, 100),
-    )
-    ax1.grid(alpha=0.3)
-    ax1.legend(loc="lower right", fontsize=9)
-
-    cats = [
-        c for c in report.categories if f"recall@{cut}" in report.summaries[report.modes[0]].categories[c]
-    ]
-    width = 0.8 / max(len(report.modes), 1)
-    for j, mode in enumerate(report.modes):
-        values = [100 * report.summaries[mode].categories[c][f"recall@{cut}"] for c in cats]
-        xs = [i + (j - (len(report.modes) - 1) / 2) * width for i in range(len(cats))]
-        bars = ax2.bar(xs, values, width, color=MODE_COLORS.get(mode), label=MODE_LABELS.get(mode, mode))
-        ax2.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
-    counts = [int(report.summaries[report.modes[0]].categories[c]["n"]) for c in cats]
-    ax2.set_xticks(
-        range(len(cats)),
-        [f"{c.replace('_', chr(10))}\n(n={n})" for c, n in zip(cats, counts, strict=True)],
-        fontsize=9,
-    )
-    ax2.set(
-        ylabel=f"answer-recall@{cut} (%)", title=f"Answer-recall@{cut} by question category", ylim=(0, 119)
-    )
-    ax2.set_yticks(range(0, 101, 20))
-    ax2.grid(axis="y", alpha=0.3)
-    ax2.legend(loc="upper center", fontsize=9, ncols=len(report.modes), frameon=False)
-
-    _plot_abstention(ax3, report)
-    _plot_precision_coverage(ax4, report)
-    fig.suptitle(
-        f"csto-qa evaluation: {report.n_answerable} answerable + "
-        f"{report.n_unanswerable} unanswerable questions\n{_settings_line(report)}",
-        fontsize=10,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _plot_abstention(ax: Any, report: EvalReport) -> None:
-    """Declined shares of the first mode (hybrid by default) as the threshold moves."""
-    mode = "hybrid" if "hybrid" in report.modes else report.modes[0]
-    mine = [r for r in report.results if r.mode == mode]
-    good = [r.confidence for r in mine if r.answerable]
-    bad = [r.confidence for r in mine if not r.answerable]
-    grid = [round(0.1 + 0.005 * i, 3) for i in range(141)]  # 0.10 .. 0.80
-    groups = [("unanswerable", bad, "-")]
-    for scope, style in (("off_topic", ":"), ("on_topic", "-.")):
-        scoped = [r.confidence for r in mine if not r.answerable and r.scope == scope]
-        if scoped:
-            groups.append((scope.replace("_", "-"), scoped, style))
-    for label, values, style in groups if bad else []:
-        ax.plot(
-            grid,
-            [100 * sum(c < t for c in values) / len(values) for t in grid],
-            color="#2a7f3f",
-            lw=2.2 if style == "-" else 1.6,
-            ls=style,
-            label=f"{label} declined (good, n={len(values)})",
-        )
-    if good:
-        ax.plot(
-            grid,
-            [100 * sum(c < t for c in good) / len(good) for t in grid],
-            color="#c0392b",
-            lw=2.2,
-            ls="--",
-            label=f"answerable declined (wrong, n={len(good)})",
-        )
-    threshold = report.settings.get("abstain_threshold")
-    if threshold is not None:
-        ax.axvline(threshold, color="black", ls=":", lw=1.2)
-        ax.annotate(f" current threshold {threshold:.2f}", (threshold, 101), fontsize=8)
-    ax.set(
-        xlabel="abstain when answer confidence <",
-        ylabel="% declined",
-        title=f"Abstention trade-off ({mode})",
-        ylim=(0, 108),
-        xlim=(grid[0], grid[-1]),
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-
-
-def _plot_precision_coverage(ax: Any, report: EvalReport) -> None:
-    """Per mode: precision of the lead sentence against coverage as the confidence threshold
-    moves, with the engine's own decisions marked as a point."""
-    for mode, s in report.summaries.items():
-        points = [p for p in s.precision_coverage if p.get("precision") is not None]
-        if not points:
-            continue
-        color = MODE_COLORS.get(mode)
-        lead = s.metrics.get("lead_accuracy")
-        ax.plot(
-            [100 * float(p["coverage"] or 0.0) for p in points],
-            [100 * float(p["precision"] or 0.0) for p in points],
-            color=color,
-            lw=2,
-            label=f"{MODE_LABELS.get(mode, mode)} (lead {_pct(lead)}%)",
-        )
-        op = s.operating_point or {}
-        if op.get("precision") is not None and op.get("coverage") is not None:
-            ax.plot(
-                [100 * float(op["coverage"] or 0.0)],
-                [100 * float(op["precision"] or 0.0)],
-                marker="o",
-                ms=8,
-                color=color,
-                mec="black",
-            )
-    ax.set(
-        xlabel="coverage: answerable questions answered (%)",
-        ylabel="precision: answered with the right lead sentence (%)",
-        title="Decline rule: precision / coverage on answer confidence (dot: engine's decisions)",
-        xlim=(0, 102),
-        ylim=(0, 102),
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
 
 
 def _json_text(data: dict[str, Any]) -> str:

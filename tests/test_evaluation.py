@@ -209,7 +209,7 @@ def test_follow_up_with_and_without_history() -> None:
 
 
 def test_results_json_round_trip_keeps_answer_fields(tmp_path: Path) -> None:
-    from csto_qa.evaluation import EvalReport
+    from csto_qa.eval_results import EvalReport
 
     report = evaluate(FakeEngine(ANSWER_RANKINGS, PHRASES), ANSWER_TEXT_QUESTIONS, ["hybrid"], k=3)
     paths = write_report(report, tmp_path / "out")
