@@ -318,7 +318,9 @@ class OnnxBert:
     def get_embedding_dimension(self) -> int:
         return self.dim
 
-    def encode(self, texts: list[str], batch_size: int = 32, show_progress_bar: bool = False, **_: Any):
+    def encode(
+        self, texts: list[str], batch_size: int = 32, show_progress_bar: bool = False, **_: Any
+    ) -> np.ndarray:
         """Normalised mean-pooled vectors of ``texts``.
 
         Each distinct text is encoded once (the corpus repeats sentences across files);

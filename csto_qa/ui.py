@@ -28,7 +28,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from csto_qa.engine import Answerer
+    from csto_qa.records import Document
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -135,13 +136,15 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
         warm_up(engine)
     folder = getattr(engine.stored, "folder", None)
 
-    def lookup(doc_id: str):
+    def lookup(doc_id: str) -> Document | None:
         try:
             return engine.document(doc_id)
         except (QueryError, TypeError):
             return None
 
-    def respond(question: str, k: float, mode: str, messages: list[dict], history: list[str], turns: list):
+    def respond(
+        question: str, k: float, mode: str, messages: list[dict], history: list[str], turns: list
+    ) -> Iterator[tuple[Any, ...]]:
         """Show the question at once, then the answer; keep the questions for follow-ups.
 
         An empty question changes nothing. An over-long one is not answered (and not kept):
@@ -180,12 +183,12 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
         messages.append({"role": "assistant", "content": reply})
         yield messages, "", "", messages, history, turns
 
-    def keep(messages: list, history: list, turns: list, store: Any, conv_id: str):
+    def keep(messages: list, history: list, turns: list, store: Any, conv_id: str) -> tuple[Any, str, Any]:
         """Save the conversation in the browser after each answer."""
         store, conv_id = ui_session.save(store, conv_id or "", messages or [], history or [], turns or [])
         return store, conv_id, gr.update(choices=ui_session.choices(store), value=conv_id or None)
 
-    def restore(store: Any, conv_id: str | None = None):
+    def restore(store: Any, conv_id: str | None = None) -> tuple[Any, ...]:
         """Show a saved conversation (the newest on page load)."""
         saved = ui_session.conversations(store)
         conv = ui_session.find(store, conv_id) if conv_id else (saved[0] if saved else None)
@@ -195,7 +198,7 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
         m, h, t = conv["messages"], conv["history"], conv["turns"]
         return m, m, h, t, conv["id"], listing
 
-    def forget():
+    def forget() -> tuple[Any, ...]:
         store = ui_session.empty_store()
         return store, [], [], [], [], "", gr.update(choices=[], value=None), ""
 
