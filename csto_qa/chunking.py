@@ -21,10 +21,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from csto_qa.citations import citation_runs
 from csto_qa.errors import CstoQaError
 from csto_qa.records import Chunk, Document, Sentence
 from csto_qa.sentences import split_line, split_long
-from csto_qa.structure import ItemKind, Reason, analyse, citation_runs
+from csto_qa.structure import ItemKind, Reason, analyse
 
 # 2: structure detection (fields as units, debris and reference blocks left out, accounts).
 CHUNKER_VERSION = 2
