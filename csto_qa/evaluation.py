@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from csto_qa.config import MODES
 from csto_qa.errors import CstoQaError, QueryError
 from csto_qa.eval_results import EvalReport, ModeSummary, QuestionResult
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from csto_qa.evalset import EvalQuestion
 
 
-ALL_MODES = ("hybrid", "bm25", "dense")
+ALL_MODES = MODES  # every retrieval mode, in the order the tables show them
 BASE_CUTOFFS = (1, 3, 5, 10)
 RANK_DEPTH = 10  # MRR and nDCG are taken at 10 (or at k when k is smaller)
 MISS_CUTOFF = 5  # a question is "missed" when nothing relevant is in the top 5
