@@ -62,10 +62,21 @@ def test_a_paraphrased_non_head_term_costs_nothing_with_no_absent_weight() -> No
 
 
 def test_unknown_terms_stay_unsupported_outright() -> None:
-    focus = question_focus("What is the CSTO's annual budget?", {"csto": 0.1, "annual": 2.0}, 100)
+    focus = question_focus("When did the CSTO's budget office open?", {"csto": 0.1, "offic": 2.0}, 100)
     unseen = focus.terms["budget"].idf
-    assert not focus.terms["budget"].known
-    expected = 1 - unseen / (unseen + 2.0 + 0.1)
-    assert support(focus, {"csto", "annual"}, {"budget"}, 0.0, {"csto", "annual"}, 1.5) == pytest.approx(
+    assert not focus.terms["budget"].known and focus.head == frozenset()  # no head in this form
+    expected = 1 - unseen / (unseen + 2.0 + 0.1 + focus.terms["open"].idf)
+    expected -= focus.terms["open"].idf / (unseen + 2.0 + 0.1 + focus.terms["open"].idf)
+    assert support(focus, {"csto", "offic"}, {"budget", "open"}, 0.0, {"csto"}, 1.5) == pytest.approx(
         expected
     )
+
+
+def test_an_unseen_head_counts_at_least_once_and_more_with_the_head_weight() -> None:
+    focus = question_focus("How many drones does the CSTO have?", {"csto": 0.1}, 100)
+    unseen = focus.terms["drone"].idf
+    assert focus.head == {"drone"}
+    total = unseen + 0.1
+    # A head weight below 1 never makes an unseen word count less than a plain unseen one.
+    assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 0.5) == pytest.approx(1 - unseen / total)
+    assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 1.5) == 0.0
