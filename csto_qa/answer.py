@@ -76,7 +76,7 @@ class Built:
     focus: Focus
     missing: list[str] = field(default_factory=list)  # focus words the lead passage lacks
     type_found: bool = True  # a phrase of the expected type is in the lead sentence or passage
-    missing_everywhere: bool = True  # no evidence passage has ``missing`` (else only the lead lacks it)
+    missing_everywhere: bool = True  # no evidence passage has ``missing`` (else only the lead's lacks it)
 
 
 @dataclass
@@ -434,15 +434,15 @@ class AnswerBuilder:
             type_found = True
         supported = support(focus, present, unknown, ABSENT_WEIGHT, lead_present, HEAD_WEIGHT)
         supported *= 1.0 if type_found else TYPE_MISSING
-        # What the reply names as missing: words never seen in the index first, then head
-        # terms the lead passage lacks, then the rarest of the rest.
-        head_lacking = {s for s in focus.head if s not in lead_present}
-        lacking = [s for s in focus.terms if s in unknown or s not in present or s in head_lacking]
-        lacking.sort(key=lambda s: (s not in unknown, s not in head_lacking, -focus.terms[s].idf))
+        # What the reply names as missing: the focus words no evidence passage has (those the
+        # index never saw first, then the rarest); when there are none, the head terms that
+        # only the lead passage lacks ("tanks" where another passage has "think tank").
+        lacking = [s for s in focus.terms if s in unknown or s not in present]
+        everywhere = bool(lacking)
+        if not lacking:
+            lacking = [s for s in focus.terms if s in focus.head and s not in lead_present]
+        lacking.sort(key=lambda s: (s not in unknown, -focus.terms[s].idf))
         missing = [focus.terms[s].surface for s in lacking]
-        # Whether every cited passage of the evidence lacks them (the message says "passages")
-        # or only the closest one does ("passage").
-        everywhere = all(s in unknown or s not in present for s in lacking)
         return Built(passages, round(cosine, 4), round(supported, 4), focus, missing, type_found, everywhere)
 
     @staticmethod
