@@ -184,9 +184,9 @@ def support(
     A term the index has never seen is unsupported outright; a term the index knows but
     the evidence lacks counts ``absent_weight`` of that, because a paraphrase ("the bloc"
     for "the CSTO") is often what the passage says instead. A head term (``focus.head``)
-    the lead passage lacks (``lead_present``), or the index never saw, counts
-    ``head_weight`` times its IDF (at least once): the evidence is about something else
-    than what is counted or named.
+    the lead passage lacks (``lead_present``) counts ``head_weight`` times its IDF: the
+    evidence is about something else than what is counted or named. A head, or a number,
+    that the index never saw counts that much too, and at least its IDF once.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
@@ -194,8 +194,9 @@ def support(
     lead = present if lead_present is None else lead_present
     lost = 0.0
     for s, t in focus.terms.items():
-        if s in focus.head and s in unknown:
-            # A head the index never saw is at least as unsupported as one it knows.
+        if s in unknown and (s in focus.head or s.isdigit()):
+            # A head the index never saw is at least as unsupported as one it knows; so is
+            # a number it never saw ("in 2027"): a number has no paraphrase.
             lost += max(head_weight, 1.0) * t.idf
         elif s in focus.head and s not in lead:
             lost += head_weight * t.idf

@@ -80,3 +80,16 @@ def test_an_unseen_head_counts_at_least_once_and_more_with_the_head_weight() -> 
     # A head weight below 1 never makes an unseen word count less than a plain unseen one.
     assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 0.5) == pytest.approx(1 - unseen / total)
     assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 1.5) == 0.0
+
+
+def test_an_unseen_number_weighs_like_a_head_and_a_known_one_costs_nothing() -> None:
+    idf = {"csto": 0.1, "summit": 2.0, "2022": 2.0}
+    later = question_focus("Where is the CSTO summit in 2027?", idf, 100)
+    unseen = later.terms["2027"].idf
+    total = unseen + 2.0 + 0.1
+    assert support(later, {"csto", "summit"}, {"2027"}, 0.0, {"csto", "summit"}, 1.5) == pytest.approx(
+        max(0.0, 1 - 1.5 * unseen / total)
+    )
+    known = question_focus("Where is the CSTO summit in 2022?", idf, 100)
+    # A year the index has, but the lead passage lacks, is not a head: no loss.
+    assert support(known, {"csto", "summit"}, set(), 0.0, {"csto", "summit"}, 1.5) == 1.0
