@@ -41,23 +41,47 @@ _INDIRECT = re.compile(
     r"(?P<rest>[^?]+?)\s*\??$",
     re.I,
 )
+# "How many tanks does the CSTO have?" → "how many tanks the CSTO has": only with "have",
+# the one verb whose agreement is safe to write without a morphology table.
+_INDIRECT_HAVE = re.compile(
+    r"^(?P<wh>(?:how many|how much|which|what)(?:\s+[^\W\d_]+)?)\s+(?P<aux>does|do|did)\s+"
+    r"(?P<subject>[^?]+?)\s+have\b(?P<rest>[^?]*?)\s*\??$",
+    re.I,
+)
+_HAVE = {"does": "has", "do": "have", "did": "had"}
+MAX_INDIRECT_WORDS = 12  # a longer question is not restated: the sentence would not read
 
 
 def indirect(question: str) -> str | None:
     """ "What is the CSTO's annual budget?" → "what the CSTO's annual budget is" (None if unsure)."""
-    m = _INDIRECT.match(" ".join(question.split()))
-    if not m or len(m.group("rest").split()) > 12:
-        return None
-    return f"{m.group('wh').lower()} {m.group('rest')} {m.group('aux').lower()}"
+    text = " ".join(question.split())
+    m = _INDIRECT.match(text)
+    if m and len(m.group("rest").split()) <= MAX_INDIRECT_WORDS:
+        return f"{m.group('wh').lower()} {m.group('rest')} {m.group('aux').lower()}"
+    m = _INDIRECT_HAVE.match(text)
+    if m and len(text.split()) <= MAX_INDIRECT_WORDS:
+        wh = m.group("wh")
+        wh = wh[:1].lower() + wh[1:]
+        verb = _HAVE[m.group("aux").lower()]
+        return f"{wh} {m.group('subject')} {verb}{m.group('rest')}"
+    return None
 
 
-def decline_message(question: str, missing: list[str], kind: AnswerType, type_found: bool) -> str:
-    """What the documents do not say, naming the missing focus words or answer type."""
+def decline_message(
+    question: str, missing: list[str], kind: AnswerType, type_found: bool, everywhere: bool = True
+) -> str:
+    """What the documents do not say, naming the missing focus words or answer type.
+
+    ``everywhere`` says that none of the closest passages has the missing words; when only
+    the closest one lacks them (a head term such as "tanks" that another passage uses in
+    "think tank"), the reply says so in the singular rather than claim more than is known.
+    """
     said = indirect(question)
     head = f"The documents do not say {said}." if said else "The documents do not answer this question."
     if missing:
         quoted = ", ".join(f"“{w}”" for w in missing[:3])
-        return f"{head} The closest passages do not mention {quoted}."
+        where = "The closest passages do not" if everywhere else "The closest passage does not"
+        return f"{head} {where} mention {quoted}."
     if not type_found and kind in TYPE_NAMES:
         return f"{head} The closest passages give no {TYPE_NAMES[kind].split(' ', 1)[1]} for it."
     return head

@@ -169,7 +169,9 @@ class Engine:
         if not passages or (abstain and built.cosine < threshold):
             return Answer(question, query, mode, True, [], confidence, NOT_FOUND, timings)
         if abstain and confidence < threshold:
-            message = decline_message(cleaned[:limit], built.missing, built.focus.kind, built.type_found)
+            message = decline_message(
+                cleaned[:limit], built.missing, built.focus.kind, built.type_found, built.missing_everywhere
+            )
             return Answer(
                 question,
                 query,

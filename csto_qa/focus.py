@@ -5,17 +5,25 @@ says how much of that focus a text supports: IDF-weighted, so that the rarest te
 ("budget" in "What is the CSTO's annual budget?") count most, and tolerant of typos
 ("uzbekistn" matches "uzbekistan") so a misspelt question is not taken for one the
 documents do not cover.
+
+``head_words`` finds what a question counts or names ("how many TANKS", "what is the
+POPULATION of", "the CSTO's annual BUDGET"): a head term that the lead passage lacks
+weighs more in :func:`support` than any other term, because a passage about the rest
+of the question answers something else. Hand-written (no parser ships here, and a
+dependency parse would cost more than the whole answer layer): the patterns below read
+only the question's form, never this corpus's words. Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from csto_qa.answer_type import AnswerType, expected_type
-from csto_qa.tokenizing import stem, words
+from csto_qa.tokenizing import STOP_WORDS, fold, stem, words
 
 # Words of the question's form, not of its topic: "how many members" asks for a number;
 # "members" is the focus, "many" is not.
@@ -34,6 +42,13 @@ TYPE_WORDS = {
     AnswerType.NUMBER: frozenset("number numbers amount total count figure percent percentage".split()),
     AnswerType.DATE: frozenset("when date dates".split()),
 }
+# Words that end the asked-for noun phrase ("the population OF tajikistan", "how many
+# tanks DOES"): prepositions and auxiliaries, then every other stop word.
+_PHRASE_END = frozenset("of in for at on to from by with per each among between during".split())
+_DETERMINERS = frozenset("the a an this that its their his her one".split())
+_AUXILIARIES = frozenset("is are was were".split())
+_TOKEN = re.compile(r"[^\W_]+(?:['’]s)?", re.UNICODE)
+HEAD_PHRASE_WORDS = 3  # "the CSTO's official Telegram channel": at most the last three words
 TYPO_RATIO = 0.84  # difflib ratio at which two words of >= 5 letters count as one misspelt
 TYPO_MIN_LENGTH = 6  # "drone" vs "done" is one edit apart: short words are not typos
 
@@ -51,10 +66,44 @@ class Focus:
 
     kind: AnswerType
     terms: dict[str, Term] = field(default_factory=dict)
+    head: frozenset[str] = frozenset()  # stems of what is counted or named (see head_words)
 
     @property
     def words(self) -> set[str]:
         return {t.surface for t in self.terms.values()}
+
+
+def head_words(question: str) -> list[str]:
+    """The folded words of what ``question`` counts or names, or ``[]`` when its form says not.
+
+    "How many tanks does the CSTO have?" → ["tanks"] (the counted noun only: "how many
+    soldiers took part" must not make "took" a head); "What is the CSTO's annual budget?" →
+    ["annual", "budget"] (after a possessive); "what is the population of tajikistan" →
+    ["population"]; "How long is the term of office?" → ["term"]; "What is the name of the
+    base?" → ["base"] (a form word's object). Other forms ("Who founded NATO?") have none.
+    """
+    tokens = _TOKEN.findall(fold(question))
+
+    def phrase(i: int) -> list[str]:
+        found: list[str] = []
+        while i < len(tokens) and tokens[i] in _DETERMINERS:
+            i += 1
+        while i < len(tokens) and tokens[i] not in _PHRASE_END and tokens[i] not in STOP_WORDS:
+            found = [] if tokens[i][-2:] in ("'s", "’s") else [*found, tokens[i]]
+            i += 1
+        content = [w for w in found if w not in FORM_WORDS]
+        if not content and i < len(tokens) and tokens[i] == "of":
+            return phrase(i + 1)
+        return content[-HEAD_PHRASE_WORDS:]
+
+    if len(tokens) >= 3 and tokens[0] == "how":
+        if tokens[1] in ("many", "much"):
+            return phrase(2)[:1]
+        if tokens[2] in _AUXILIARIES:
+            return phrase(3)
+    if len(tokens) >= 2 and tokens[0] in ("what", "who", "which") and tokens[1] in _AUXILIARIES:
+        return phrase(2)
+    return []
 
 
 def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focus:
@@ -75,7 +124,8 @@ def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focu
             continue
         known = s in idf
         terms[s] = Term(word, idf[s] if known else unseen, known)
-    return Focus(kind, terms)
+    head = frozenset(s for s in (stem(w) for w in head_words(question)) if s in terms)
+    return Focus(kind, terms, head)
 
 
 def _similar(word: str, candidates: Iterable[str]) -> bool:
@@ -121,19 +171,36 @@ def unknown_terms(focus: Focus, vocabulary: Iterable[str]) -> set[str]:
     return {s for s in unseen if not _similar(focus.terms[s].surface, vocab) and not _similar(s, vocab)}
 
 
-def support(focus: Focus, present: set[str], unknown: set[str], absent_weight: float) -> float:
+def support(
+    focus: Focus,
+    present: Set[str],
+    unknown: Set[str],
+    absent_weight: float,
+    lead_present: Set[str] | None = None,
+    head_weight: float = 0.0,
+) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
     A term the index has never seen is unsupported outright; a term the index knows but
     the evidence lacks counts ``absent_weight`` of that, because a paraphrase ("the bloc"
-    for "the CSTO") is often what the passage says instead.
+    for "the CSTO") is often what the passage says instead. A head term (``focus.head``)
+    the lead passage lacks (``lead_present``) counts ``head_weight`` times its IDF: the
+    evidence is about something else than what is counted or named. A head, or a number,
+    that the index never saw counts that much too, and at least its IDF once.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
         return 1.0
+    lead = present if lead_present is None else lead_present
     lost = 0.0
     for s, t in focus.terms.items():
-        if s in unknown:
+        if s in unknown and (s in focus.head or s.isdigit()):
+            # A head the index never saw is at least as unsupported as one it knows; so is
+            # a number it never saw ("in 2027"): a number has no paraphrase.
+            lost += max(head_weight, 1.0) * t.idf
+        elif s in focus.head and s not in lead:
+            lost += head_weight * t.idf
+        elif s in unknown:
             lost += t.idf
         elif s not in present:
             lost += absent_weight * t.idf

@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python scripts/answer_sweep.py lead     # lead-sentence weights
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline  # decline-rule constants
+    PYTHONPATH=$PWD python scripts/answer_sweep.py decline corpus/eval/dev-decline.jsonl  # another set
 
 Each line: the setting, then lead-sentence accuracy, R@1, answer-phrase right-when-shown
 (phrase overlaps an answer string), answerable wrongly declined, on-topic unanswerable
@@ -86,6 +87,7 @@ def main() -> None:
     else:
         grid = {
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
+            "HEAD_WEIGHT": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
             "TYPE_MISSING": [0.4, 0.5, 0.75],
             "SUPPORT_SCALE": [0.6, 0.65, 0.7, 0.75, 0.8],
         }
