@@ -316,7 +316,7 @@ def render_tools(question: str) -> str:
 
 
 def render_searched(answer: Answer, followup: bool = False) -> str:
-    """"Searched for: <query>" when the engine ran another query than the question, else "".
+    """The "Searched for: <query>" line when the engine ran another query than the question, else "".
 
     With ``followup`` (the query was made with the conversation's earlier questions) it also
     offers "Ask on its own": the same question again without the conversation, for when the
