@@ -143,13 +143,21 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
             return None
 
     def respond(
-        question: str, k: float, mode: str, messages: list[dict], history: list[str], turns: list
+        question: str,
+        k: float,
+        mode: str,
+        messages: list[dict],
+        history: list[str],
+        turns: list,
+        alone: bool = False,
     ) -> Iterator[tuple[Any, ...]]:
         """Show the question at once, then the answer; keep the questions for follow-ups.
 
         An empty question changes nothing. An over-long one is not answered (and not kept):
         the message says by how much to shorten it, and the text stays in the box.
         ``turns`` runs beside ``messages``: what each answer showed (for like/dislike).
+        ``alone`` asks without the earlier questions ("Ask on its own" under a rewritten
+        query); the question still joins the conversation for the follow-ups after it.
         """
         question = question if isinstance(question, str) else ""
         skip = gr.skip()
@@ -169,8 +177,9 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
         yield messages, "", "", messages, history, turns
         k_value: Any = int(k) if isinstance(k, float) and k.is_integer() else k  # the slider sends 3.0
         try:
-            answer = engine.ask(question, k=k_value, mode=mode, history=history)
-            reply = render_answer(answer, lookup, fusion)
+            earlier = [] if alone else history
+            answer = engine.ask(question, k=k_value, mode=mode, history=earlier)
+            reply = render_answer(answer, lookup, fusion, followup=bool(earlier))
             index_notice = getattr(engine, "notice", "")  # a LiveEngine while it rebuilds (live.py)
             if index_notice:
                 reply = render_notice(index_notice, "info") + reply
@@ -182,6 +191,12 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
             turns.append(ui_session.turn(answer, k_value))
         messages.append({"role": "assistant", "content": reply})
         yield messages, "", "", messages, history, turns
+
+    def respond_alone(
+        question: str, k: float, mode: str, messages: list[dict], history: list[str], turns: list
+    ) -> Iterator[tuple[Any, ...]]:
+        """:func:`respond` without the conversation's earlier questions."""
+        yield from respond(question, k, mode, messages, history, turns, alone=True)
 
     def keep(messages: list, history: list, turns: list, store: Any, conv_id: str) -> tuple[Any, str, Any]:
         """Save the conversation in the browser after each answer."""
@@ -292,6 +307,9 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
                     padding=False,
                 )
                 status = gr.HTML("", elem_id="cq-status", padding=False)
+                # Clicked by app.js for "Ask on its own": hidden by CSS (display: none, so out of
+                # the tab order and the accessibility tree) but in the DOM, unlike visible=False.
+                alone_button = gr.Button("Ask on its own", elem_id="cq-alone-go", elem_classes="cq-hidden")
                 with gr.Row(elem_id="cq-examples"):
                     example_buttons = [
                         gr.Button(q, size="sm", variant="secondary", elem_classes="cq-example")
@@ -345,6 +363,9 @@ def build_app(engine: Answerer, warm: bool = True) -> gr.Blocks:
         box.submit(**chat_io, api_name="chat", api_visibility="undocumented").then(
             None, js=SCROLL_TO_ANSWER, api_visibility="private"
         ).then(**save_io)
+        alone_button.click(
+            **{**chat_io, "fn": respond_alone}, api_name="chat_alone", api_visibility="undocumented"
+        ).then(None, js=SCROLL_TO_ANSWER, api_visibility="private").then(**save_io)
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(lambda q=question: q, None, box, api_visibility="private", queue=False).then(
                 **chat_io, api_visibility="private"

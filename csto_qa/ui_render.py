@@ -315,20 +315,40 @@ def render_tools(question: str) -> str:
     )
 
 
+def render_searched(answer: Answer, followup: bool = False) -> str:
+    """The "Searched for: <query>" line when the engine ran another query than the question, else "".
+
+    With ``followup`` (the query was made with the conversation's earlier questions) it also
+    offers "Ask on its own": the same question again without the conversation, for when the
+    rewrite misread it. The engine collapses runs of spaces, so they do not count as a change.
+    """
+    query = " ".join(answer.query.split())
+    if not query or query == " ".join(answer.question.split()):
+        return ""
+    alone = (
+        '<a href="#" class="cq-tool cq-alone" role="button" '
+        'title="Ask the same question again without the earlier questions of this conversation">'
+        "Ask on its own</a>"
+        if followup
+        else ""
+    )
+    return f'<div class="cq-searched"><span>Searched for: <q>{esc(query)}</q></span>{alone}</div>'
+
+
 def render_answer(
     answer: Answer,
     lookup: Callable[[str], Document | None],
     fusion: str = "",
+    followup: bool = False,
 ) -> str:
     """The assistant's reply: a lead sentence with its citation, then the cited passages.
 
     ``lookup`` maps a document id of the index to its document (``None`` when unknown), so
     the context view only ever shows documents of the index. An abstention that still carries
-    passages shows its message with the passages folded away.
+    passages shows its message with the passages folded away. ``followup``: the question was
+    asked with the conversation's earlier questions (see :func:`render_searched`).
     """
-    searched = ""
-    if answer.query and answer.query.strip() != answer.question.strip():
-        searched = f'<div class="cq-searched">Searched for: <q>{esc(answer.query)}</q></div>'
+    searched = render_searched(answer, followup)
     note = ""
     if _mostly_not_latin(answer.question):
         note = (

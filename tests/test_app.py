@@ -278,6 +278,40 @@ def test_a_slow_request_does_not_block_the_others() -> None:
         app.close()
 
 
+def test_ask_on_its_own_re_asks_without_the_conversation_and_keeps_it() -> None:
+    from gradio_client import Client
+
+    seen: list[list[str]] = []
+
+    def ask(question, k=5, mode="hybrid", history=None, abstain=True):
+        seen.append(list(history or []))
+        query = f"{question} Uzbekistan" if history else question  # a rewrite, as followup.py does
+        return Answer(question, query, mode, True, [], message="fake")
+
+    app, url = serve(fake_engine(ask))
+    try:
+        client = Client(url, verbose=False)
+        seen.clear()  # build_app's warm-up question
+        client.predict("When did Uzbekistan join?", 3, "hybrid", api_name="/chat")
+        messages, _, _ = client.predict("and when did it leave?", 3, "hybrid", api_name="/chat")
+        follow_up = texts(messages)[-1]
+        assert "Searched for: <q>and when did it leave? Uzbekistan</q>" in follow_up
+        assert 'class="cq-tool cq-alone" role="button"' in follow_up and "Ask on its own" in follow_up
+        messages, box, _ = client.predict("and when did it leave?", 3, "hybrid", api_name="/chat_alone")
+        assert len(messages) == 6 and box == ""  # a new turn of the same conversation
+        alone = texts(messages)[-1]
+        assert "Searched for" not in alone and "cq-alone" not in alone
+        client.predict("and when did it return?", 3, "hybrid", api_name="/chat")  # the conversation is kept
+        assert seen == [
+            [],
+            ["When did Uzbekistan join?"],
+            [],
+            ["When did Uzbekistan join?", "and when did it leave?", "and when did it leave?"],
+        ]
+    finally:
+        app.close()
+
+
 def test_run_loads_the_engine_before_serving(monkeypatch) -> None:
     import csto_qa.cli
     import csto_qa.ui
@@ -386,6 +420,19 @@ def test_render_answer_has_lead_citations_and_escaped_fields() -> None:
     assert "<b>" not in html and "<i>" not in html and "\n" not in html
     rewritten = render_answer(answer(question="and then?", query="Uzbekistan CSTO and then?"), lookup)
     assert "Searched for: <q>Uzbekistan CSTO and then?</q>" in rewritten
+    assert "Ask on its own" not in rewritten  # only offered when the conversation made the query
+
+
+def test_ask_on_its_own_is_offered_only_for_a_query_rewritten_from_the_conversation() -> None:
+    asked = dict(question="and <then>?", query="Uzbekistan CSTO and <then>?")
+    html = render_answer(answer(**asked), lookup, followup=True)
+    assert "Searched for: <q>Uzbekistan CSTO and &lt;then&gt;?</q>" in html
+    assert html.count('<a href="#" class="cq-tool cq-alone" role="button"') == 1
+    assert ">Ask on its own</a>" in html and '<span class="cq-qtext">and &lt;then&gt;?</span>' in html
+    declined = render_answer(answer(**asked, abstained=True, message="No."), lookup, followup=True)
+    assert "Ask on its own" in declined  # a misread follow-up is as likely to be declined
+    same = render_answer(answer(question="Who leads it?", query="Who  leads it?"), lookup, followup=True)
+    assert "Searched for" not in same and "cq-alone" not in same  # spaces collapsed is no rewrite
 
 
 def test_render_answer_abstention_and_missing_document() -> None:

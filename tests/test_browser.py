@@ -94,6 +94,18 @@ def ask(page, question: str):
     return answers.nth(before)
 
 
+def serious_violations(page) -> list:
+    """axe-core's serious and critical findings on the page as it is now: (rule, impact, nodes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def in_view(page, locator) -> bool:
     box = locator.bounding_box()
     view = page.viewport_size
@@ -252,6 +264,28 @@ def test_copy_and_ask_again_with_other_settings(page) -> None:
     expect(page.locator("#cq-chat .cq-question").last).to_have_text(question)
 
 
+def test_a_rewritten_follow_up_can_be_asked_on_its_own(page) -> None:
+    from playwright.sync_api import expect
+
+    ask(page, "Who is the current Secretary General of the CSTO?")
+    follow_up = "when did he take office?"
+    rewritten = ask(page, follow_up)
+    expect(rewritten.locator(".cq-searched")).to_contain_text("Searched for")
+    assert serious_violations(page) == []  # the new link too (contrast, name)
+    alone = rewritten.get_by_role("button", name="Ask on its own")
+    alone.focus()  # keyboard reachable, with a visible focus ring
+    assert alone.evaluate("(el) => getComputedStyle(el).outlineStyle") != "none"
+    rows = page.locator("#cq-chat .bot-row")
+    alone.press("Enter")
+    expect(rows).to_have_count(3)  # a new turn; the conversation stays on screen
+    expect(page.locator("#cq-chat .cq-question")).to_have_count(3)
+    expect(page.locator("#cq-chat .cq-question").last).to_have_text(follow_up)
+    reply = rows.nth(2).locator(".cq-answer")
+    expect(reply).to_be_visible()
+    expect(reply.locator(".cq-searched")).to_have_count(0)  # the query is the question itself
+    expect(rows.nth(1).locator(".cq-searched")).to_contain_text("Searched for")
+
+
 def test_long_question_is_refused_with_a_count_and_empty_enter_does_nothing(page, engine) -> None:
     from playwright.sync_api import expect
 
@@ -347,21 +381,13 @@ def test_conversations_survive_a_reload_switch_and_clear_and_feedback_is_saved(p
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_serious_accessibility_violations_and_a_visible_focus_ring(browser, app_url, scheme) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
     page = open_page(browser, app_url, scheme=scheme)
     try:
         assert page.evaluate("document.body.classList.contains('dark')") == (scheme == "dark")
         answer = ask(page, "When did Uzbekistan suspend its CSTO membership?")
         answer.locator("details.cq-ctx summary").first.click()
         answer.locator("details.cq-why summary").first.click()
-        results = Axe().run(page)
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
-            for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert bad == []
+        assert serious_violations(page) == []
         # The focus ring: the input looks different when focused (keyboard users see where they are).
         box = page.locator("#cq-input textarea")
         page.locator("#cq-header").click()

@@ -85,6 +85,8 @@
       const ok = document.execCommand("copy"); area.remove(); return ok;
     }
   }
+  // submit: "" only fills the box (edit), "ask" sends it as typed, "alone" sends it without the
+  // conversation's earlier questions (the hidden #cq-alone-go button runs that event).
   function askAgain(question, submit) {
     const area = box();
     if (!area) return;
@@ -93,14 +95,16 @@
     area.focus();
     if (!submit) { area.setSelectionRange(question.length, question.length); return; }
     setTimeout(() => {
-      const button = $("#cq-input button.submit-button") || $("#cq-input button");
+      const button = submit === "alone"
+        ? $("#cq-alone-go")
+        : $("#cq-input button.submit-button") || $("#cq-input button");
       pending(question);
       if (button) button.click();
       else area.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     }, 50);
   }
   document.addEventListener("click", async (e) => {
-    const link = e.target.closest && e.target.closest("a.cq-ref, a.cq-copy, a.cq-rerun, a.cq-edit");
+    const link = e.target.closest && e.target.closest("a.cq-ref, a.cq-copy, a.cq-rerun, a.cq-alone, a.cq-edit");
     if (!link) return;
     e.preventDefault();
     e.stopPropagation();
@@ -123,8 +127,15 @@
       setTimeout(() => { link.textContent = label; }, 1800);
     } else {
       const text = answer && answer.querySelector(".cq-qtext");
-      askAgain(text ? text.textContent : "", link.classList.contains("cq-rerun"));
+      const submit = link.classList.contains("cq-rerun") ? "ask" : link.classList.contains("cq-alone") ? "alone" : "";
+      askAgain(text ? text.textContent : "", submit);
     }
+  }, true);
+  // The answer's tools are links with role="button": Space presses them, as it does a button.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== " " || !e.target.matches || !e.target.matches(".cq-answer a[role=button]")) return;
+    e.preventDefault();
+    e.target.click();
   }, true);
 
   // --- API page: no MCP tab (no MCP server runs), no boilerplate before each description ---
