@@ -8,8 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.processes import free_port
+from csto_qa.chunking import CHUNKER_VERSION, ChunkParams
+from csto_qa.manifest import (
+    FORMAT_VERSION,
+    BM25Info,
+    CorpusInfo,
+    Counts,
+    DenseInfo,
+    IndexManifest,
+    ModelInfo,
+)
+from csto_qa.tokenizing import TOKENIZER_VERSION
 
-__all__ = ["TINY_DOCS", "FakeEncoder", "free_port", "write_tiny_corpus"]
+__all__ = ["TINY_DOCS", "FakeEncoder", "fake_manifest", "free_port", "write_tiny_corpus"]
 
 
 class FakeEncoder:
@@ -27,6 +38,24 @@ class FakeEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+
+def fake_manifest(documents: int = 1, sentences: int = 1, chunks: int = 1) -> IndexManifest:
+    """The manifest of an index built with ``FakeEncoder`` and default chunking, for stand-ins."""
+    encoder = FakeEncoder()
+    return IndexManifest(
+        format_version=FORMAT_VERSION,
+        created="2026-01-01T00:00:00+00:00",
+        model=ModelInfo(encoder.name, encoder.weights_sha256, encoder.dim),
+        corpus=CorpusInfo(files={}, skipped=(), manifest=False, accounts=()),
+        chunking=ChunkParams(),
+        chunker_version=CHUNKER_VERSION,
+        tokenizer_version=TOKENIZER_VERSION,
+        bm25=BM25Info(1.5, 0.75, 0.25, 0),
+        dense=DenseInfo("flat", "inner_product", normalized=True),
+        counts=Counts(documents, sentences, chunks),
+        build_seconds=0.0,
+    )
 
 
 # free_port (above) is the benchmarks' own: one definition for the tests and the tools.

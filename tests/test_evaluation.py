@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fakes import fake_manifest
 
 from csto_qa.cli import main
 from csto_qa.config import EngineSettings
@@ -59,7 +60,7 @@ class FakeEngine:
         self.settings = EngineSettings(abstain_threshold=0.0)
         self.calls: list[tuple[str, tuple[str, ...], bool]] = []
         chunks = [Chunk(i, "doc", "Doc", "", 0, len(t), t) for i, t in enumerate(TEXTS.values())]
-        self.stored = SimpleNamespace(chunks=chunks, manifest={"chunking": {"target_words": 90}})
+        self.stored = SimpleNamespace(chunks=chunks, manifest=fake_manifest(1, len(chunks), len(chunks)))
         self.encoder = SimpleNamespace(name="fake-model")
 
     def ask(

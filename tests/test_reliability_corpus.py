@@ -103,8 +103,8 @@ def test_each_bad_file_is_skipped_with_a_warning_naming_it_and_why(
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         assert any(shown in w and reason in w for w in warnings), (name, warnings)
     assert set(engine.stored.documents) == {Path(n).stem for n in GOOD_FILES}
-    assert engine.stored.manifest["corpus"]["skipped"] == [w.removeprefix("warning: ") for w in warnings]
-    json.dumps(engine.stored.manifest, ensure_ascii=False).encode("utf-8")  # plain, encodable data
+    assert list(engine.stored.manifest.corpus.skipped) == [w.removeprefix("warning: ") for w in warnings]
+    json.dumps(engine.stored.manifest.to_json(), ensure_ascii=False).encode("utf-8")  # plain, encodable
 
 
 def test_files_with_spaces_non_ascii_names_and_utf16_are_indexed(
@@ -151,7 +151,7 @@ def test_an_unreadable_file_is_skipped_and_does_not_break_the_fingerprint(
     assert loaded.warnings == [f"skipped '{corpus / 'locked.txt'}': cannot read it (Permission denied)"]
     assert corpus_fingerprint(corpus)["locked.txt"].startswith("unreadable")
     manifest = build(corpus, tmp_path / "index", FakeEncoder(), report=quiet, progress=False)
-    assert manifest["counts"]["documents"] == 1
+    assert manifest.counts.documents == 1
 
 
 def test_a_broken_corpus_manifest_is_ignored_with_a_warning(tmp_path: Path, fake_model) -> None:
