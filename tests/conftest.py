@@ -37,3 +37,13 @@ def engine(index_dir: Path):
     from csto_qa.indexing import quiet
 
     return Engine.open(index_dir=index_dir, corpus_dir=CORPUS_DIR, report=quiet, progress=False)
+
+
+@pytest.fixture()
+def fake_model(monkeypatch: pytest.MonkeyPatch):
+    """Make ``Engine.open`` use the fake encoder instead of loading the real model."""
+    from fakes import FakeEncoder
+
+    encoder = FakeEncoder()
+    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: encoder)
+    return encoder

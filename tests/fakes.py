@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,7 +21,17 @@ from csto_qa.manifest import (
 )
 from csto_qa.tokenizing import TOKENIZER_VERSION
 
-__all__ = ["TINY_DOCS", "FakeEncoder", "fake_manifest", "free_port", "write_tiny_corpus"]
+if TYPE_CHECKING:
+    from csto_qa.engine import Engine
+
+__all__ = [
+    "TINY_DOCS",
+    "FakeEncoder",
+    "fake_manifest",
+    "free_port",
+    "open_with_messages",
+    "write_tiny_corpus",
+]
 
 
 class FakeEncoder:
@@ -77,3 +88,15 @@ def write_tiny_corpus(folder: Path) -> Path:
     for name, text in TINY_DOCS.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def open_with_messages(tmp_path: Path, corpus: Path) -> tuple[Engine, list[str]]:
+    """``Engine.open`` of ``corpus`` into ``tmp_path/index`` (use with the ``fake_model``
+    fixture), and every message it reported."""
+    from csto_qa.engine import Engine
+
+    messages: list[str] = []
+    engine = Engine.open(
+        index_dir=tmp_path / "index", corpus_dir=corpus, report=messages.append, progress=False
+    )
+    return engine, messages

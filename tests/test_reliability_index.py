@@ -30,11 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
 
 
-@pytest.fixture()
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: FakeEncoder())
-
-
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(corpus, index): a small corpus of real text and its index, built once; tests copy both."""

@@ -25,7 +25,7 @@ from csto_qa.ui_render import esc, mark, render_answer, render_context, render_q
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Gradio's queue analytics use a pandas option that pandas 3 deprecates: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUSPEND = "When did Uzbekistan suspend its CSTO membership?"
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> **bold** what is the CSTO?"
 

@@ -18,7 +18,7 @@ from csto_qa.indexing import build, quiet
 from csto_qa.records import Answer, Document, Passage, SourceRef
 from csto_qa.storage import INDEX_FILES, load_index
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "csto_qa"
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle", "joblib"}
 UNSAFE_CALLS = {"eval", "exec", "compile", "execfile"}
