@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from benchmarks.processes import free_port
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams
+from csto_qa.config import EngineSettings
 from csto_qa.manifest import (
     FORMAT_VERSION,
     BM25Info,
@@ -19,17 +21,23 @@ from csto_qa.manifest import (
     IndexManifest,
     ModelInfo,
 )
+from csto_qa.records import Answer, Document, Passage, SourceRef
 from csto_qa.tokenizing import TOKENIZER_VERSION
 
 if TYPE_CHECKING:
     from csto_qa.engine import Engine
 
 __all__ = [
+    "DOC_TEXT",
     "TINY_DOCS",
     "FakeEncoder",
     "fake_manifest",
     "free_port",
     "open_with_messages",
+    "sample_answer",
+    "sample_lookup",
+    "sample_passage",
+    "scripted_engine",
     "write_tiny_corpus",
 ]
 
@@ -100,3 +108,49 @@ def open_with_messages(tmp_path: Path, corpus: Path) -> tuple[Engine, list[str]]
         index_dir=tmp_path / "index", corpus_dir=corpus, report=messages.append, progress=False
     )
     return engine, messages
+
+
+def scripted_engine(ask: Any) -> Any:
+    """Just enough of an engine for the app, with a scripted ``ask``."""
+    return SimpleNamespace(
+        ask=ask,
+        document=lambda doc_id: Document(doc_id, doc_id, ""),
+        settings=EngineSettings(),
+        stored=SimpleNamespace(documents={}, chunks=[]),
+        encoder=SimpleNamespace(name="fake-model"),
+    )
+
+
+# Records for the rendering tests: a passage of DOC_TEXT with markup in every field.
+DOC_TEXT = (
+    "Intro sentence one. Intro two.\nThe passage starts. The <b>answer</b> is here. Passage ends.\nOutro."
+)
+
+
+def sample_passage(**changes: Any) -> Passage:
+    start = DOC_TEXT.index("The passage")
+    end = DOC_TEXT.index("\nOutro")
+    h_start = DOC_TEXT.index("The <b>")
+    h_end = DOC_TEXT.index(" Passage ends")
+    fields = dict(
+        rank=1, doc="doc-a", title="Doc <A>", section="History & <i>more</i>", start=start, end=end,
+        text=DOC_TEXT[start:end], highlight=DOC_TEXT[h_start:h_end], highlight_start=h_start,
+        highlight_end=h_end, score=0.75, bm25_score=3.5, bm25_rank=2, dense_score=0.61, dense_rank=1,
+        sources=["doc-a", "doc-b"], chunk_id=7, matched_terms=["answer", "<x>"],
+        copies=[SourceRef("doc-b", "Doc B", "Sec B", 0, 10)],
+    )  # fmt: skip
+    fields.update(changes)
+    return Passage(**fields)
+
+
+def sample_answer(**changes: Any) -> Answer:
+    fields: dict[str, Any] = dict(
+        question="What is it?", query="What is it?", mode="hybrid", abstained=False,
+        passages=[sample_passage()], confidence=0.8, message="", timings_ms={"total": 12.0},
+    )  # fmt: skip
+    fields.update(changes)
+    return Answer(**fields)
+
+
+def sample_lookup(doc_id: str) -> Document | None:
+    return Document(doc_id, "Doc <A>", DOC_TEXT) if doc_id == "doc-a" else None
