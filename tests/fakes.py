@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOC_TEXT",
+    "TINY_CORPUS",
     "TINY_DOCS",
     "FakeEncoder",
     "fake_manifest",
@@ -79,19 +80,14 @@ def fake_manifest(documents: int = 1, sentences: int = 1, chunks: int = 1) -> In
 
 # free_port (above) is the benchmarks' own: one definition for the tests and the tools.
 
-TINY_DOCS = {
-    "alpha.txt": "The Collective Security Treaty Organization was founded in 2002. "
-    "Its members are Armenia, Belarus, Kazakhstan, Kyrgyzstan, Russia and Tajikistan. "
-    "The headquarters are in Moscow.\n\nUzbekistan suspended its membership in 2012. "
-    "Armenia froze its participation in 2024 after disputes with Azerbaijan.",
-    "beta.txt": "The Collective Security Treaty was signed in Tashkent on 15 May 1992. "
-    "In January 2022 the organization sent peacekeepers to Kazakhstan during unrest. "
-    "The force left the country within weeks.",
-}
+TINY_CORPUS = Path(__file__).resolve().parent / "data" / "tiny"
+# The tiny corpus of the fast tests, as files (tests/data/tiny): three short documents about
+# the CSTO (two .txt, one Markdown with headings), by file name.
+TINY_DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted(TINY_CORPUS.iterdir())}
 
 
 def write_tiny_corpus(folder: Path) -> Path:
-    """Two short documents about the CSTO in ``folder`` (created); returns the folder."""
+    """A copy of the tiny corpus in ``folder`` (created), for tests that change or index it."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in TINY_DOCS.items():
         (folder / name).write_text(text, encoding="utf-8")

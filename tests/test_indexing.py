@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import FakeEncoder
+import numpy as np
+from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
 
-from csto_qa.chunking import ChunkAccount
+from csto_qa.chunking import ChunkAccount, ChunkParams
 from csto_qa.cli import account_lines
-from csto_qa.indexing import build
+from csto_qa.indexing import build, open_index, stale_reason
+from csto_qa.storage import load_index
 
 PROSE = (
     "The Collective Security Treaty Organization was founded in 2002 by six states. "
@@ -45,3 +47,27 @@ def test_account_lines_by_hand() -> None:
     assert kids.split()[-4:] == ["200", "b,", "10", "a"]  # largest reason first
     assert plain.split()[-1] == "-"
     assert account_lines([]) == []
+
+
+def test_the_built_index_is_what_loads_back_and_an_up_to_date_one_is_not_rebuilt(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    messages: list[str] = []
+    built = open_index(TINY_CORPUS, index, FakeEncoder(), report=messages.append, progress=False)
+    assert any(m.startswith("building the index because there is no index yet") for m in messages)
+    loaded = load_index(index)
+    assert loaded.documents == built.documents and loaded.chunks == built.chunks
+    assert loaded.sentences == built.sentences and loaded.manifest == built.manifest
+    assert np.array_equal(loaded.sentence_vectors, built.sentence_vectors)
+    messages.clear()
+    again = open_index(TINY_CORPUS, index, FakeEncoder(), report=messages.append, progress=False)
+    assert messages == [] and again.chunks == built.chunks  # loaded, not rebuilt
+    assert stale_reason(again.manifest, TINY_CORPUS, FakeEncoder.name, ChunkParams()) is None
+    assert stale_reason(again.manifest, TINY_CORPUS, "other-model", ChunkParams()) == (
+        "it was built with model 'fake-encoder', not 'other-model'"
+    )
+    assert stale_reason(again.manifest, TINY_CORPUS, FakeEncoder.name, ChunkParams(target_words=60)) == (
+        "the chunking settings changed"
+    )
+    assert not any(TINY_CORPUS.glob(".csto*")) and sorted(p.name for p in TINY_CORPUS.iterdir()) == sorted(
+        TINY_DOCS
+    )  # building never writes into the corpus folder

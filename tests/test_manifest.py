@@ -62,10 +62,10 @@ def test_fields_are_typed_records(built: Path) -> None:
     assert manifest.format_version == FORMAT_VERSION
     assert manifest.model.name == "fake-encoder" and manifest.model.dim == FakeEncoder.dim
     assert manifest.chunking == ChunkParams()
-    assert set(manifest.corpus.files) == {"alpha.txt", "beta.txt"}
+    assert set(manifest.corpus.files) == {"alpha.txt", "beta.txt", "gamma.md"}
     assert all(isinstance(a, ChunkAccount) for a in manifest.corpus.accounts)
-    assert {a.doc_id for a in manifest.corpus.accounts} == {"alpha", "beta"}
-    assert manifest.counts.documents == 2 and manifest.counts.chunks >= 2
+    assert {a.doc_id for a in manifest.corpus.accounts} == {"alpha", "beta", "gamma"}
+    assert manifest.counts.documents == 3 and manifest.counts.chunks >= 2
     assert all(isinstance(e, FileEntry) and len(e.sha256) == 64 for e in manifest.files.values())
 
 
