@@ -46,7 +46,7 @@ __all__ = [
 class FakeEncoder:
     """The Encoder interface with text-seeded random unit vectors: deterministic, instant."""
 
-    name, weights_sha256, dim, load_seconds = "fake-encoder", "", 16, 0.0
+    name, weights_sha256, dim = "fake-encoder", "", 16
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -236,7 +236,7 @@ def arrived():
     Path(marker).write_text(str(os.getpid()))
 
 class Fake:
-    name, weights_sha256, dim, load_seconds = "fake-encoder", "", 16, 0.0
+    name, weights_sha256, dim = "fake-encoder", "", 16
     def encode(self, texts, batch_size=32, progress=False):
         if stage == "encode":
             arrived(); time.sleep(300)
