@@ -16,7 +16,7 @@ from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexCorruptError
 from csto_qa.indexing import build, quiet
-from csto_qa.plainfiles import file_sha256, load_npy, parse_json
+from csto_qa.plainfiles import file_sha256
 from csto_qa.storage import DATA_FILES, load_index, save_index
 from csto_qa.tokenizing import tokenize
 
@@ -217,32 +217,6 @@ def test_a_manifest_nested_deeply_is_an_index_error(copy: tuple[Path, Path]) -> 
     (index / "manifest.json").write_text("[" * 50_000 + "]" * 50_000, encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="manifest.json"):
         load_index(index)
-
-
-# --- the readers, by hand ----------------------------------------------------------------------
-
-
-def test_parse_json_limits() -> None:
-    assert parse_json('{"a": [1, {"b": 2}]}', "x", "fix") == {"a": [1, {"b": 2}]}
-    with pytest.raises(IndexCorruptError, match="nested"):
-        parse_json("[" * 65 + "]" * 65, "x", "fix")  # within the parser's limit, over ours
-    with pytest.raises(IndexCorruptError, match="nested too deeply"):
-        parse_json("[" * 10_000 + "]" * 10_000, "x", "fix")
-    with pytest.raises(IndexCorruptError, match="not valid JSON"):
-        parse_json("1" * 5000, "x", "fix")
-
-
-def test_load_npy_checks_header_against_file_size(tmp_path: Path) -> None:
-    path = tmp_path / "a.npy"
-    np.save(path, np.ones((3, 2), dtype=np.float32))
-    assert load_npy(path, "fix", kind="f", ndim=2).shape == (3, 2)
-    with pytest.raises(IndexCorruptError, match="1-D"):
-        load_npy(path, "fix", kind="f", ndim=1)
-    with pytest.raises(IndexCorruptError, match="kind 'iu'"):
-        load_npy(path, "fix", kind="iu", ndim=2)
-    path.write_bytes(path.read_bytes()[:-4])
-    with pytest.raises(IndexCorruptError, match="claims shape"):
-        load_npy(path, "fix", kind="f", ndim=2)
 
 
 # --- round trip over the tiny corpus (tests/data/tiny) ------------------------------------------
