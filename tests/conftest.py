@@ -47,3 +47,15 @@ def fake_model(monkeypatch: pytest.MonkeyPatch):
     encoder = FakeEncoder()
     monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: encoder)
     return encoder
+
+
+@pytest.fixture()
+def fake_report():
+    """``evaluate`` over three hand-made questions answered by ``fakes.RankingEngine``."""
+    from fakes import EVAL_QUESTIONS, EVAL_RANKINGS, RankingEngine
+
+    from csto_qa.evaluation import evaluate
+
+    return evaluate(
+        RankingEngine(EVAL_RANKINGS), EVAL_QUESTIONS, ["hybrid", "bm25"], k=2, questions_file="fake.jsonl"
+    )

@@ -12,6 +12,7 @@ import numpy as np
 from benchmarks.processes import free_port
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams
 from csto_qa.config import EngineSettings
+from csto_qa.evalset import EvalQuestion
 from csto_qa.manifest import (
     FORMAT_VERSION,
     BM25Info,
@@ -21,7 +22,7 @@ from csto_qa.manifest import (
     IndexManifest,
     ModelInfo,
 )
-from csto_qa.records import Answer, Document, Passage, SourceRef
+from csto_qa.records import Answer, Chunk, Document, Passage, SourceRef
 from csto_qa.tokenizing import TOKENIZER_VERSION
 
 if TYPE_CHECKING:
@@ -29,9 +30,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOC_TEXT",
+    "EVAL_QUESTIONS",
+    "EVAL_RANKINGS",
+    "EVAL_TEXTS",
     "TINY_CORPUS",
     "TINY_DOCS",
     "FakeEncoder",
+    "RankingEngine",
+    "eval_question",
     "fake_manifest",
     "free_port",
     "open_with_messages",
@@ -150,3 +156,81 @@ def sample_answer(**changes: Any) -> Answer:
 
 def sample_lookup(doc_id: str) -> Document | None:
     return Document(doc_id, "Doc <A>", DOC_TEXT) if doc_id == "doc-a" else None
+
+
+# A stand-in engine for the evaluation and its report: fixed rankings per (query, mode).
+EVAL_TEXTS = {
+    "a": "The treaty was signed on 15 May 1992 in Tashkent.",
+    "b": "Members meet every year in Moscow.",
+    "c": "Armenia froze its participation in 2024.",
+}
+
+
+class RankingEngine:
+    """Enough of ``Engine`` for :func:`evaluate`: a fixed ranking per (question, mode).
+
+    It declines below its own ``decline_below``, not at ``settings.abstain_threshold`` (0.0
+    here): the evaluation must report the engine's decision, not recompute one. A ranking
+    entry "key:highlight" highlights only that part of the passage; ``phrases`` gives the
+    answer phrase marked on the first passage of a question.
+    """
+
+    def __init__(
+        self,
+        rankings: dict[tuple[str, str], tuple[list[str], float]],
+        phrases: dict[str, str] | None = None,
+        decline_below: float = 0.4,
+    ) -> None:
+        self.rankings = rankings
+        self.phrases = phrases or {}
+        self.decline_below = decline_below
+        self.settings = EngineSettings(abstain_threshold=0.0)
+        self.calls: list[tuple[str, tuple[str, ...], bool]] = []
+        chunks = [Chunk(i, "doc", "Doc", "", 0, len(t), t) for i, t in enumerate(EVAL_TEXTS.values())]
+        self.stored = SimpleNamespace(chunks=chunks, manifest=fake_manifest(1, len(chunks), len(chunks)))
+        self.encoder = SimpleNamespace(name="fake-model")
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        history: list[str] | None = None,
+        abstain: bool = True,
+    ) -> Answer:
+        self.calls.append((question, tuple(history or ()), abstain))
+        query = " ".join([*(history or [])[-1:], question])  # a stand-in for the rewrite
+        keys, confidence = self.rankings[(query, mode)]
+        if abstain and confidence < self.decline_below:
+            return Answer(question, query, mode, True, [], confidence, "declined")
+        passages = []
+        for r, entry in enumerate(keys[:k], start=1):
+            key, _, highlight = entry.partition(":")
+            text = EVAL_TEXTS[key]
+            passage = Passage(
+                r, "doc", "Doc", "", 0, 1, text, highlight or text, 0, 1, 1.0, None, None, None, None, ["doc"]
+            )
+            if r == 1 and question in self.phrases:
+                passage.answer = self.phrases[question]  # type: ignore[attr-defined]
+            passages.append(passage)
+        return Answer(question, query, mode, False, passages, confidence)
+
+
+def eval_question(qid: str, question: str, answers: list[str], category: str) -> EvalQuestion:
+    answerable = category != "unanswerable"
+    return EvalQuestion(qid, question, tuple(answers), ("doc",) if answerable else (), category, answerable)
+
+
+EVAL_QUESTIONS = [
+    eval_question("q1", "when signed", ["15 May 1992"], "dates_numbers"),
+    eval_question("q2", "armenia", ["froze its participation"], "people_countries"),
+    eval_question("q3", "budget", [], "unanswerable"),
+]
+EVAL_RANKINGS = {
+    ("when signed", "hybrid"): (["a", "b"], 0.8),
+    ("armenia", "hybrid"): (["b", "c"], 0.35),  # found at rank 2, but would be declined
+    ("budget", "hybrid"): (["b"], 0.2),  # declined, correctly
+    ("when signed", "bm25"): (["b", "a"], 0.8),
+    ("armenia", "bm25"): (["b"], 0.5),  # missed
+    ("budget", "bm25"): (["b"], 0.6),  # answered, wrongly
+}
