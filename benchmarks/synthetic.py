@@ -122,31 +122,17 @@ class Synthetic:
         return " ".join(self.pool.texts[i] for i in rows)
 
     def stored(self, bm25: BM25Index, dense: DenseIndex) -> StoredIndex:
-        from csto_qa.chunking import CHUNKER_VERSION, ChunkParams
-        from csto_qa.manifest import (
-            FORMAT_VERSION,
-            BM25Info,
-            CorpusInfo,
-            Counts,
-            DenseInfo,
-            IndexManifest,
-            ModelInfo,
-        )
+        from csto_qa.chunking import ChunkParams
+        from csto_qa.manifest import BM25Info, CorpusInfo, Counts, DenseInfo, IndexManifest, ModelInfo
         from csto_qa.storage import StoredIndex
-        from csto_qa.tokenizing import TOKENIZER_VERSION
 
-        manifest = IndexManifest(
-            format_version=FORMAT_VERSION,
-            created="synthetic",
+        manifest = IndexManifest.new(
             model=ModelInfo("precomputed", "", dense.dim),
             corpus=CorpusInfo(files={}, skipped=(), manifest=False, accounts=()),
             chunking=ChunkParams(),
-            chunker_version=CHUNKER_VERSION,
-            tokenizer_version=TOKENIZER_VERSION,
             bm25=BM25Info(bm25.k1, bm25.b, bm25.epsilon, len(bm25.vocab)),
             dense=DenseInfo(dense.kind, "inner_product", normalized=True),
             counts=Counts(self.n_docs, len(self.sentence_pool), self.n),
-            build_seconds=0.0,
         )
         # The engine only slices rows of sentence_vectors; _Rows serves them from the pool
         # instead of materialising N x 384 floats (1.5 GB at a million passages).

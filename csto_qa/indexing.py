@@ -7,7 +7,6 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
@@ -25,7 +24,6 @@ from csto_qa.folders import (
 )
 from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
 from csto_qa.manifest import (
-    FORMAT_VERSION,
     BM25Info,
     CorpusInfo,
     Counts,
@@ -168,9 +166,7 @@ def _build(
         report(f"encoding {len(sentences):,} sentences")
         sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
         dense = DenseIndex.build(chunk_vectors)
-        manifest = IndexManifest(
-            format_version=FORMAT_VERSION,
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
+        manifest = IndexManifest.new(
             model=ModelInfo(encoder.name, encoder.weights_sha256, encoder.dim),
             corpus=CorpusInfo(
                 files=fingerprint,
@@ -179,8 +175,6 @@ def _build(
                 accounts=tuple(chunked.accounts),
             ),
             chunking=params,
-            chunker_version=CHUNKER_VERSION,
-            tokenizer_version=TOKENIZER_VERSION,
             bm25=BM25Info(bm25.k1, bm25.b, bm25.epsilon, len(bm25.vocab)),
             dense=DenseInfo(dense.kind, "inner_product", normalized=True),
             counts=Counts(len(docs), len(sentences), len(chunks)),

@@ -14,13 +14,15 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from csto_qa.chunking import ChunkAccount, ChunkParams
+from csto_qa.chunking import CHUNKER_VERSION, ChunkAccount, ChunkParams
 from csto_qa.errors import CstoQaError, IndexCorruptError
 from csto_qa.folders import MANIFEST
 from csto_qa.plainfiles import matches_type, read_json
+from csto_qa.tokenizing import TOKENIZER_VERSION
 
 FORMAT_VERSION = 2  # 2: ownership marker and per-file SHA-256 in the manifest
 FIX = "rebuild it: csto-qa index --rebuild"
@@ -96,6 +98,32 @@ class IndexManifest:
     counts: Counts
     build_seconds: float
     files: dict[str, FileEntry] = field(default_factory=dict)
+
+    @classmethod
+    def new(
+        cls,
+        model: ModelInfo,
+        corpus: CorpusInfo,
+        chunking: ChunkParams,
+        bm25: BM25Info,
+        dense: DenseInfo,
+        counts: Counts,
+        build_seconds: float = 0.0,
+    ) -> IndexManifest:
+        """The manifest of an index built now, by this version's chunker and tokenizer."""
+        return cls(
+            format_version=FORMAT_VERSION,
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            model=model,
+            corpus=corpus,
+            chunking=chunking,
+            chunker_version=CHUNKER_VERSION,
+            tokenizer_version=TOKENIZER_VERSION,
+            bm25=bm25,
+            dense=dense,
+            counts=counts,
+            build_seconds=build_seconds,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The plain JSON object ``manifest.json`` stores (tuples become lists)."""

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from benchmarks.processes import free_port
-from csto_qa.chunking import CHUNKER_VERSION, ChunkParams
+from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings
 from csto_qa.evalset import EvalQuestion
 from csto_qa.manifest import (
-    FORMAT_VERSION,
     BM25Info,
     CorpusInfo,
     Counts,
@@ -23,7 +22,6 @@ from csto_qa.manifest import (
     ModelInfo,
 )
 from csto_qa.records import Answer, Chunk, Document, Passage, SourceRef
-from csto_qa.tokenizing import TOKENIZER_VERSION
 
 if TYPE_CHECKING:
     from csto_qa.engine import Engine
@@ -69,18 +67,13 @@ class FakeEncoder:
 def fake_manifest(documents: int = 1, sentences: int = 1, chunks: int = 1) -> IndexManifest:
     """The manifest of an index built with ``FakeEncoder`` and default chunking, for stand-ins."""
     encoder = FakeEncoder()
-    return IndexManifest(
-        format_version=FORMAT_VERSION,
-        created="2026-01-01T00:00:00+00:00",
+    return IndexManifest.new(
         model=ModelInfo(encoder.name, encoder.weights_sha256, encoder.dim),
         corpus=CorpusInfo(files={}, skipped=(), manifest=False, accounts=()),
         chunking=ChunkParams(),
-        chunker_version=CHUNKER_VERSION,
-        tokenizer_version=TOKENIZER_VERSION,
         bm25=BM25Info(1.5, 0.75, 0.25, 0),
         dense=DenseInfo("flat", "inner_product", normalized=True),
         counts=Counts(documents, sentences, chunks),
-        build_seconds=0.0,
     )
 
 
