@@ -5,6 +5,7 @@ Layout of ``index/``::
     .csto-qa-index         ownership marker (see folders.py): only such folders are replaced
     manifest.json          format version, model + weights hash, corpus file hashes, parameters,
                            and the size and SHA-256 of every other file of the folder
+                           (a typed record, parsed and checked in manifest.py)
     documents.jsonl        one Document per line (the text the offsets refer to)
     sentences.jsonl        one Sentence per line
     chunks.jsonl           one Chunk per line
@@ -47,7 +48,7 @@ from csto_qa.folders import (
     recover_interrupted_swap,
     write_marker,
 )
-from csto_qa.manifest import FIX, FORMAT_VERSION, FileEntry, IndexManifest, read_manifest
+from csto_qa.manifest import FIX, FileEntry, IndexManifest, read_manifest
 from csto_qa.plainfiles import file_sha256, load_npy, matches_type
 from csto_qa.plainfiles import read_jsonl as _read_jsonl
 from csto_qa.records import Chunk, Document, Sentence
@@ -59,7 +60,6 @@ if typing.TYPE_CHECKING:
 DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS = RECORD_FILES
 INDEX_FILES = (OWNER_MARKER, MANIFEST, *DATA_FILES)
 HASH_MAX_BYTES = 512 << 20
-__all__ = ["FORMAT_VERSION", "IndexManifest", "StoredIndex", "load_index", "read_manifest", "save_index"]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
