@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -31,6 +31,11 @@ from benchmarks.measure import CPU, STAGES, elapsed_ms, summary, time_questions
 from benchmarks.processes import current_rss_mb, peak_rss_mb
 from csto_qa.config import MODES, Mode
 from csto_qa.records import Chunk, Document, Sentence
+
+if TYPE_CHECKING:
+    from csto_qa.dense import DenseIndex
+    from csto_qa.lexical import BM25Index
+    from csto_qa.storage import StoredIndex
 
 PASSAGES_PER_DOC = 100
 BLOCK = 50_000  # vectors generated and added per block, to bound peak memory
@@ -116,19 +121,24 @@ class Synthetic:
         rows = self.sentence_pool[self.doc_first[doc] : self.doc_first[doc + 1]]
         return " ".join(self.pool.texts[i] for i in rows)
 
-    def stored(self, bm25: Any, dense: Any) -> Any:
+    def stored(self, bm25: BM25Index, dense: DenseIndex) -> StoredIndex:
+        from csto_qa.chunking import ChunkParams
+        from csto_qa.manifest import BM25Info, CorpusInfo, Counts, DenseInfo, IndexManifest, ModelInfo
         from csto_qa.storage import StoredIndex
 
-        manifest = {"counts": {"chunks": self.n}, "synthetic": True}
+        manifest = IndexManifest.new(
+            model=ModelInfo("precomputed", "", dense.dim),
+            corpus=CorpusInfo(files={}, skipped=(), manifest=False, accounts=()),
+            chunking=ChunkParams(),
+            bm25=BM25Info(bm25.k1, bm25.b, bm25.epsilon, len(bm25.vocab)),
+            dense=DenseInfo(dense.kind, "inner_product", normalized=True),
+            counts=Counts(self.n_docs, len(self.sentence_pool), self.n),
+        )
+        # The engine only slices rows of sentence_vectors; _Rows serves them from the pool
+        # instead of materialising N x 384 floats (1.5 GB at a million passages).
+        rows = cast(np.ndarray, _Rows(self))
         return StoredIndex(
-            Path("synthetic"),
-            manifest,
-            _Docs(self),
-            _Sentences(self),
-            _Chunks(self),
-            _Rows(self),
-            bm25,
-            dense,
+            Path("synthetic"), manifest, _Docs(self), _Sentences(self), _Chunks(self), rows, bm25, dense
         )
 
 
@@ -192,11 +202,14 @@ class _Rows:
 class FixedVectors:
     """An 'encoder' that returns the precomputed vector of each question (encoding excluded)."""
 
-    name, runtime, weights_sha256, load_seconds = "precomputed", "none", "", 0.0
+    name, runtime, weights_sha256 = "precomputed", "none", ""
 
     def __init__(self, vectors: dict[str, np.ndarray]) -> None:
         self.vectors = vectors
         self.dim = len(next(iter(vectors.values())))
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.vectors[text]

@@ -87,7 +87,7 @@ def sweep_chunking(
         report=quiet,
         progress=False,
     )
-    base = Engine(opened.stored, memo, EngineSettings())  # type: ignore[arg-type]
+    base = Engine(opened.stored, memo, EngineSettings())
     n_chunks = len(base.stored.chunks)
     print(
         f"target_words={target}: {n_chunks} passages, opened in {time.perf_counter() - started:.0f} s",

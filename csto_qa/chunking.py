@@ -24,7 +24,7 @@ from typing import Any
 from csto_qa.citations import citation_runs
 from csto_qa.errors import CstoQaError
 from csto_qa.records import Chunk, Document, Sentence
-from csto_qa.sentences import split_line, split_long
+from csto_qa.sentences import split_span
 from csto_qa.structure import ItemKind, Reason, analyse
 
 # 2: structure detection (fields as units, debris and reference blocks left out, accounts).
@@ -165,9 +165,8 @@ def segment(doc: Document, max_words: int = 150) -> tuple[list[_Unit], ChunkAcco
             # A picture's caption is a passage of its own: it describes what the text cannot show.
             caption = item.kind is ItemKind.CAPTION
             group += caption
-            for s, e in split_line(text, item.start, item.end):
-                spans = split_long(text, s, e, max_words) if len(text[s:e].split()) > max_words else [(s, e)]
-                drafts.extend(_Draft(ps, pe, section, group, False) for ps, pe in spans)
+            spans = split_span(text, item.start, item.end, max_words)
+            drafts.extend(_Draft(s, e, section, group, False) for s, e in spans)
             group += caption
     # Bibliography entries, found sentence by sentence among the prose.
     prose = [d for d in drafts if not d.fact]

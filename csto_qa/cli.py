@@ -13,13 +13,14 @@ import argparse
 import json
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from csto_qa.config import FUSIONS, MODES, EngineSettings
 
 if TYPE_CHECKING:
+    from csto_qa.chunking import ChunkAccount
     from csto_qa.engine import Engine
     from csto_qa.live import LiveEngine
     from csto_qa.records import Answer
@@ -195,35 +196,27 @@ def run_index(args: argparse.Namespace) -> int:
     index_dir = Path(args.index_dir) if args.index_dir else default_index_dir(corpus_dir)
     encoder = load_encoder(args.model)
     manifest = build(corpus_dir, index_dir, encoder, only_if_stale=not args.rebuild)
-    counts = manifest["counts"]
+    counts = manifest.counts
     print(
-        f"index '{index_dir}': {counts['documents']} documents, {counts['chunks']} passages, "
-        f"model {manifest['model']['name']}"
+        f"index '{index_dir}': {counts.documents} documents, {counts.chunks} passages, "
+        f"model {manifest.model.name}"
     )
-    for line in account_lines(manifest):
+    for line in account_lines(manifest.corpus.accounts):
         print(line)
     return 0
 
 
-def account_lines(manifest: dict[str, Any]) -> list[str]:
+def account_lines(accounts: Sequence[ChunkAccount]) -> list[str]:
     """Per document: characters, how many were indexed, and what was left out and why."""
     from csto_qa.tokenizing import clean_query as plain
 
-    corpus = manifest.get("corpus")
-    listed = corpus.get("accounts", []) if isinstance(corpus, dict) else []
-    accounts = [a for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
     if not accounts:
         return []
-    width = max(len(plain(str(a.get("doc_id", "")))) for a in accounts)
+    width = max(len(plain(a.doc_id)) for a in accounts)
     lines = [f"  {'document':<{width}}  {'characters':>10}  {'indexed':>10}  left out (why)"]
     for a in accounts:
-        left = a.get("left_out")
-        left = left if isinstance(left, dict) else {}
-        why = ", ".join(f"{n:,} {reason}" for reason, n in sorted(left.items(), key=lambda kv: -kv[1]))
-        lines.append(
-            f"  {plain(str(a.get('doc_id', ''))):<{width}}  {a.get('characters', 0):>10,}  "
-            f"{a.get('indexed', 0):>10,}  {why or '-'}"
-        )
+        why = ", ".join(f"{n:,} {reason}" for reason, n in sorted(a.left_out.items(), key=lambda kv: -kv[1]))
+        lines.append(f"  {plain(a.doc_id):<{width}}  {a.characters:>10,}  {a.indexed:>10,}  {why or '-'}")
     return lines
 
 

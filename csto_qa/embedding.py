@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -157,7 +156,6 @@ class Encoder:
     name: str
     weights_sha256: str
     model: Any  # a SentenceTransformer, or an OnnxBert for the bundled model
-    load_seconds: float = 0.0
     runtime: str = "torch"
 
     @property
@@ -206,7 +204,6 @@ def load_encoder(name: str | None = None, runtime: str | None = None) -> Encoder
     without onnxruntime installed it falls back to sentence-transformers.
     """
     name = resolve_model_name(name)
-    started = time.perf_counter()
     if name in _BUNDLED_ALIASES:
         runtime = resolve_runtime(runtime)
         model_dir = bundled_model_dir()
@@ -218,14 +215,14 @@ def load_encoder(name: str | None = None, runtime: str | None = None) -> Encoder
                 runtime = "torch"
             else:
                 label = DEFAULT_MODEL + (INT8_SUFFIX if runtime == "onnx-int8" else "")
-                return Encoder(label, digest, onnx_model, time.perf_counter() - started, runtime)
+                return Encoder(label, digest, onnx_model, runtime)
         # The weights are local: never let the library reach for the hub.
         model = _load_sentence_transformer(str(model_dir), name, local_only=True)
-        return Encoder(DEFAULT_MODEL, digest, model, time.perf_counter() - started, "torch")
+        return Encoder(DEFAULT_MODEL, digest, model, "torch")
     local = Path(name)
     model = _load_sentence_transformer(name, name, local_only=local.is_dir())
     digest = weights_sha256(local) if local.is_dir() else ""
-    return Encoder(name, digest, model, time.perf_counter() - started, "torch")
+    return Encoder(name, digest, model, "torch")
 
 
 def _load_sentence_transformer(where: str, name: str, local_only: bool) -> SentenceTransformer:

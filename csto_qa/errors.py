@@ -31,7 +31,6 @@ class QueryError(CstoQaError):
     """The request is not usable (unknown mode, k out of range, ...)."""
 
 
-def missing_dependency(package: str, extra: str = "") -> CstoQaError:
+def missing_dependency(package: str) -> CstoQaError:
     """An install hint instead of a bare ImportError."""
-    hint = f'pip install "csto-qa[{extra}]"' if extra else f"pip install {package}"
-    return CstoQaError(f"the optional dependency '{package}' is not installed; run: {hint}")
+    return CstoQaError(f"the optional dependency '{package}' is not installed; run: pip install {package}")

@@ -275,17 +275,16 @@ def memoized(engine: AsksQuestions) -> AsksQuestions:
     """A new engine over the same index, model and settings whose query encodings are cached.
 
     The given engine is left untouched; retrieval and answer assembly are the same code.
+    Only what the ``Answerer`` protocol exposes is used (``stored``, ``encoder``,
+    ``settings``), so a ``LiveEngine`` is memoized too; an engine whose encoder does not
+    encode queries (a stand-in with fixed rankings) has nothing to cache and is used as it is.
     """
     from csto_qa.engine import Engine
 
-    if not isinstance(engine, Engine):  # a stand-in engine (tests) is used as it is
+    encoder = engine.encoder
+    if isinstance(encoder, CachedQueryEncoder) or not callable(getattr(encoder, "encode_query", None)):
         return engine
-    encoder = (
-        engine.encoder
-        if isinstance(engine.encoder, CachedQueryEncoder)
-        else CachedQueryEncoder(engine.encoder)
-    )
-    return Engine(engine.stored, encoder, engine.settings)
+    return Engine(engine.stored, CachedQueryEncoder(encoder), engine.settings)
 
 
 def relevant_chunk_counts(engine: AsksQuestions, questions: Sequence[EvalQuestion]) -> dict[str, int]:
@@ -372,7 +371,7 @@ def evaluate(
     finally:
         if bar is not None:
             bar.close()
-    manifest = engine.stored.manifest or {}
+    manifest = engine.stored.manifest
     n_answerable = sum(1 for q in questions if q.answerable)
     return EvalReport(
         k=k,
@@ -385,9 +384,9 @@ def evaluate(
         n_unanswerable=len(questions) - n_answerable,
         settings=engine.settings.to_dict(),
         index={
-            "model": manifest.get("model", {}).get("name", engine.encoder.name),
-            "chunking": manifest.get("chunking", {}),
-            "counts": manifest.get("counts", {}),
+            "model": manifest.model.name,
+            "chunking": manifest.chunking.to_dict(),
+            "counts": asdict(manifest.counts),
         },
         summaries={mode: summarize(results, mode, k) for mode in modes},
         results=results,

@@ -7,9 +7,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from csto_qa.chunking import CHUNKER_VERSION, ChunkParams, chunk_corpus
 from csto_qa.embedding import TextEncoder
@@ -25,7 +23,16 @@ from csto_qa.folders import (
     temp_dir_for,
 )
 from csto_qa.ingest import MANIFEST_NAME, corpus_fingerprint, load_corpus
-from csto_qa.storage import FORMAT_VERSION, StoredIndex, load_index, read_manifest, save_index
+from csto_qa.manifest import (
+    BM25Info,
+    CorpusInfo,
+    Counts,
+    DenseInfo,
+    IndexManifest,
+    ModelInfo,
+    read_manifest,
+)
+from csto_qa.storage import StoredIndex, load_index, save_index
 from csto_qa.tokenizing import TOKENIZER_VERSION, tokenize
 
 Reporter = Callable[[str], None]
@@ -40,27 +47,23 @@ def quiet(message: str) -> None:
 
 
 def stale_reason(
-    manifest: dict[str, Any], corpus_dir: Path, encoder_name: str, params: ChunkParams
+    manifest: IndexManifest, corpus_dir: Path, encoder_name: str, params: ChunkParams
 ) -> str | None:
     """Why the index no longer matches the corpus, model or settings (None if it does).
 
-    A manifest whose fields have the wrong shape (edited by hand, written by another
-    version) is stale rather than an error: the fix is the same rebuild.
+    The manifest's field types were checked when it was read (``read_manifest``): a
+    manifest of the wrong shape is an ``IndexCorruptError`` there, rebuilt the same way.
     """
-    model = manifest.get("model")
-    built_with = model.get("name") if isinstance(model, dict) else None
+    built_with = manifest.model.name
     if built_with != encoder_name:
         return f"it was built with model '{built_with}', not '{encoder_name}'"
-    if manifest.get("chunking") != params.to_dict() or manifest.get("chunker_version") != CHUNKER_VERSION:
+    if manifest.chunking != params or manifest.chunker_version != CHUNKER_VERSION:
         return "the chunking settings changed"
-    if manifest.get("tokenizer_version") != TOKENIZER_VERSION:
+    if manifest.tokenizer_version != TOKENIZER_VERSION:
         return "the tokenizer changed"
     if corpus_dir.is_dir():
         now = corpus_fingerprint(corpus_dir)
-        corpus = manifest.get("corpus")
-        then = corpus.get("files") if isinstance(corpus, dict) else None
-        if not isinstance(then, dict):
-            return "its manifest does not list the corpus files"
+        then = manifest.corpus.files
         if now != then:
             changed = sorted(set(now) ^ set(then) | {n for n in now if then.get(n) not in (None, now[n])})
             return f"the corpus changed ({', '.join(changed[:5])}{'…' if len(changed) > 5 else ''})"
@@ -75,7 +78,7 @@ def build(
     report: Reporter = stderr_reporter,
     progress: bool = True,
     only_if_stale: bool = False,
-) -> dict[str, Any]:
+) -> IndexManifest:
     """Build the index of ``corpus_dir`` into ``index_dir`` atomically; returns the manifest."""
     return _build(corpus_dir, index_dir, encoder, params, report, progress, only_if_stale).manifest
 
@@ -163,29 +166,24 @@ def _build(
         report(f"encoding {len(sentences):,} sentences")
         sentence_vectors = encoder.encode(sentence_texts, batch_size=64, progress=progress)
         dense = DenseIndex.build(chunk_vectors)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": {"name": encoder.name, "weights_sha256": encoder.weights_sha256, "dim": encoder.dim},
-            "corpus": {
-                "files": fingerprint,
-                "skipped": loaded.warnings,  # every ingest warning (a clash is indexed, and named)
-                "manifest": MANIFEST_NAME in fingerprint,
-                "accounts": [a.to_dict() for a in chunked.accounts],
-            },
-            "chunking": params.to_dict(),
-            "chunker_version": CHUNKER_VERSION,
-            "tokenizer_version": TOKENIZER_VERSION,
-            "bm25": {"k1": bm25.k1, "b": bm25.b, "epsilon": bm25.epsilon, "vocabulary": len(bm25.vocab)},
-            "dense": {"kind": dense.kind, "metric": "inner_product", "normalized": True},
-            "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
-            "build_seconds": 0.0,
-        }
+        manifest = IndexManifest.new(
+            model=ModelInfo(encoder.name, encoder.weights_sha256, encoder.dim),
+            corpus=CorpusInfo(
+                files=fingerprint,
+                skipped=tuple(loaded.warnings),  # every ingest warning (a clash is indexed, and named)
+                manifest=MANIFEST_NAME in fingerprint,
+                accounts=tuple(chunked.accounts),
+            ),
+            chunking=params,
+            bm25=BM25Info(bm25.k1, bm25.b, bm25.epsilon, len(bm25.vocab)),
+            dense=DenseInfo(dense.kind, "inner_product", normalized=True),
+            counts=Counts(len(docs), len(sentences), len(chunks)),
+            build_seconds=round(time.perf_counter() - started, 2),
+        )
         stored = StoredIndex(index_dir, manifest, docs, sentences, chunks, sentence_vectors, bm25, dense)
         temp = temp_dir_for(index_dir)
-        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         try:
-            save_index(temp, stored)
+            stored.manifest = save_index(temp, stored)
             swap_in(temp, index_dir)
         except BaseException as exc:
             # Disk full, Ctrl+C...: the previous index is still whole (swap_in puts it back
@@ -197,6 +195,6 @@ def _build(
                     "index is unchanged. Free disk space or choose another folder with --index-dir"
                 ) from exc
             raise
-        report(f"index written to '{index_dir}' in {manifest['build_seconds']:.1f} s")
+        report(f"index written to '{index_dir}' in {manifest.build_seconds:.1f} s")
         stored.folder = index_dir
         return stored

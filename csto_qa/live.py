@@ -31,8 +31,9 @@ from csto_qa.errors import CstoQaError
 from csto_qa.folders import check_location, recover_interrupted_swap
 from csto_qa.indexing import Reporter, open_index, stale_reason, stderr_reporter
 from csto_qa.ingest import corpus_files
+from csto_qa.manifest import read_manifest
 from csto_qa.records import Answer, Document
-from csto_qa.storage import StoredIndex, load_index, read_manifest
+from csto_qa.storage import StoredIndex, load_index
 
 BUILD_CHARS_PER_SECOND = 8_000
 WAIT_SECONDS = 30.0

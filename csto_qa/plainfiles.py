@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +150,36 @@ def load_npy(path: Path, fix: str, kind: str, ndim: int, finite: bool = True) ->
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise IndexCorruptError(f"'{path}' holds {bad:,} NaN or infinite values; {fix}")
     return array
+
+
+def matches_type(value: Any, hint: Any) -> bool:
+    """Whether a JSON value has the type a record field declares (str, int, lists, unions)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if origin in (typing.Union, types.UnionType):
+        return any(matches_type(value, a) for a in args)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return False
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return len(value) == len(args) and all(
+                matches_type(v, a) for v, a in zip(value, args, strict=True)
+            )
+        inner = args[0] if args else Any
+        return all(matches_type(v, inner) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            matches_type(v, args[1] if args else Any) for v in value.values()
+        )
+    return True  # a type this checker does not know: the record's own constructor decides

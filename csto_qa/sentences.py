@@ -76,16 +76,23 @@ def split_long(text: str, start: int, end: int, max_words: int) -> list[tuple[in
     return pieces or [(start, end)]
 
 
+def split_span(text: str, start: int, end: int, max_words: int = 150) -> list[tuple[int, int]]:
+    """Sentence spans of the one line ``text[start:end]``; none longer than ``max_words``.
+
+    The rule the chunker applies to each prose item, and ``split_sentences`` to each line.
+    """
+    spans: list[tuple[int, int]] = []
+    for s, e in split_line(text, start, end):
+        spans.extend(split_long(text, s, e, max_words) if len(text[s:e].split()) > max_words else [(s, e)])
+    return spans
+
+
 def split_sentences(text: str, max_words: int = 150) -> list[tuple[int, int]]:
     """All sentence spans of ``text``, line by line; no span is longer than ``max_words``."""
     spans: list[tuple[int, int]] = []
     line_start = 0
     for line in text.split("\n"):
         line_end = line_start + len(line)
-        for s, e in split_line(text, line_start, line_end):
-            if len(text[s:e].split()) > max_words:
-                spans.extend(split_long(text, s, e, max_words))
-            else:
-                spans.append((s, e))
+        spans.extend(split_span(text, line_start, line_end, max_words))
         line_start = line_end + 1
     return spans

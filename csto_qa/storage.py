@@ -5,6 +5,7 @@ Layout of ``index/``::
     .csto-qa-index         ownership marker (see folders.py): only such folders are replaced
     manifest.json          format version, model + weights hash, corpus file hashes, parameters,
                            and the size and SHA-256 of every other file of the folder
+                           (a typed record, parsed and checked in manifest.py)
     documents.jsonl        one Document per line (the text the offsets refer to)
     sentences.jsonl        one Sentence per line
     chunks.jsonl           one Chunk per line
@@ -26,12 +27,12 @@ and the atomic swap are in folders.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ from csto_qa.folders import (
     recover_interrupted_swap,
     write_marker,
 )
-from csto_qa.plainfiles import file_sha256, load_npy, read_json
+from csto_qa.manifest import FIX, FileEntry, IndexManifest, read_manifest
+from csto_qa.plainfiles import file_sha256, load_npy, matches_type
 from csto_qa.plainfiles import read_jsonl as _read_jsonl
 from csto_qa.records import Chunk, Document, Sentence
 
@@ -55,11 +57,9 @@ if typing.TYPE_CHECKING:
     from csto_qa.dense import DenseIndex
     from csto_qa.lexical import BM25Index
 
-FORMAT_VERSION = 2  # 2: ownership marker and per-file SHA-256 in the manifest
 DOCUMENTS, SENTENCES, CHUNKS, SENTENCE_VECTORS = RECORD_FILES
 INDEX_FILES = (OWNER_MARKER, MANIFEST, *DATA_FILES)
 HASH_MAX_BYTES = 512 << 20
-FIX = "rebuild it: csto-qa index --rebuild"
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -74,61 +74,18 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return _read_jsonl(path, FIX)
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    path = index_dir / MANIFEST
-    if not path.is_file():
-        raise IndexCorruptError(f"'{path}' is missing; build the index: csto-qa index")
-    manifest = read_json(path, FIX)
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexCorruptError(
-            f"'{path}' has index format version {found!r}; this csto-qa reads version {FORMAT_VERSION}; {FIX}"
-        )
-    return manifest
-
-
 @dataclass
 class StoredIndex:
     """Everything ``index/`` holds, validated against its manifest."""
 
     folder: Path
-    manifest: dict[str, Any]
+    manifest: IndexManifest
     documents: Mapping[str, Document]
     sentences: Sequence[Sentence]
     chunks: Sequence[Chunk]
     sentence_vectors: np.ndarray
     bm25: BM25Index
     dense: DenseIndex
-    warnings: list[str] = field(default_factory=list)
-
-
-def _matches(value: Any, hint: Any) -> bool:
-    """Whether a JSON value has the type a record field declares (str, int, lists, unions)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any:
-        return True
-    if hint is type(None):
-        return value is None
-    if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, a) for a in args)
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
-    if hint is str:
-        return isinstance(value, str)
-    if origin in (list, tuple):
-        if not isinstance(value, list | tuple):
-            return False
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args, strict=True))
-        inner = args[0] if args else Any
-        return all(_matches(v, inner) for v in value)
-    if origin is dict:
-        return isinstance(value, dict) and all(_matches(v, args[1] if args else Any) for v in value.values())
-    return True  # a type this checker does not know: the record's own constructor decides
 
 
 def _records(path: Path, cls: Any) -> list[Any]:
@@ -138,7 +95,7 @@ def _records(path: Path, cls: Any) -> list[Any]:
     records = []
     for number, row in enumerate(read_jsonl(path), start=1):
         for name, value in row.items():
-            if name in declared and not _matches(value, hints[name]):
+            if name in declared and not matches_type(value, hints[name]):
                 raise IndexCorruptError(
                     f"'{path}' record {number}: field '{name}' is {type(value).__name__}, "
                     f"not {hints[name]}; {FIX}"
@@ -182,24 +139,21 @@ def _check_records(
             )
 
 
-def _check_files(index_dir: Path, manifest: dict[str, Any]) -> None:
+def _check_files(index_dir: Path, manifest: IndexManifest) -> None:
     """Each data file exists with the size and SHA-256 recorded when it was written."""
-    recorded = manifest.get("files")
-    if not isinstance(recorded, dict):
-        raise IndexCorruptError(f"'{index_dir / MANIFEST}' does not list the index files; {FIX}")
     for name in DATA_FILES:
         path = index_dir / name
-        entry = recorded.get(name)
-        if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int):
+        entry = manifest.files.get(name)
+        if entry is None:
             raise IndexCorruptError(f"'{index_dir / MANIFEST}' has no size and hash for '{name}'; {FIX}")
         if not path.is_file() or path.is_symlink():
             raise IndexCorruptError(f"index file '{path}' is missing; {FIX}")
         size = path.stat().st_size
-        if size != entry["bytes"]:
+        if size != entry.bytes:
             raise IndexCorruptError(
-                f"index file '{path}' is {size:,} bytes but was written with {entry['bytes']:,}; {FIX}"
+                f"index file '{path}' is {size:,} bytes but was written with {entry.bytes:,}; {FIX}"
             )
-        if size <= HASH_MAX_BYTES and file_sha256(path) != entry.get("sha256"):
+        if size <= HASH_MAX_BYTES and file_sha256(path) != entry.sha256:
             raise IndexCorruptError(
                 f"index file '{path}' changed since it was written (SHA-256 differs); {FIX}"
             )
@@ -221,15 +175,17 @@ def load_index(index_dir: Path) -> StoredIndex:
     documents = _records(index_dir / DOCUMENTS, Document)
     sentences = _records(index_dir / SENTENCES, Sentence)
     chunks = _records(index_dir / CHUNKS, Chunk)
-    counts = manifest.get("counts")
-    counts = counts if isinstance(counts, dict) else {}
-    expected = {DOCUMENTS: len(documents), SENTENCES: len(sentences), CHUNKS: len(chunks)}
-    for file_name, found in expected.items():
-        name = file_name.removesuffix(".jsonl")
-        if counts.get(name) != found:
+    counts = manifest.counts
+    expected = (
+        (DOCUMENTS, "documents", len(documents), counts.documents),
+        (SENTENCES, "sentences", len(sentences), counts.sentences),
+        (CHUNKS, "chunks", len(chunks), counts.chunks),
+    )
+    for file_name, name, found, recorded in expected:
+        if recorded != found:
             raise IndexCorruptError(
                 f"'{index_dir / file_name}' holds {found} {name} but '{index_dir / MANIFEST}' says "
-                f"{counts.get(name)}; {FIX}"
+                f"{recorded}; {FIX}"
             )
     docs = {d.doc_id: d for d in documents}
     if len(docs) != len(documents):
@@ -243,9 +199,8 @@ def load_index(index_dir: Path) -> StoredIndex:
             f"'{index_dir}' has {len(chunks)} chunks but {dense.size} embeddings in "
             f"'{index_dir / FAISS_FILE}' and {bm25.n_docs} BM25 rows; {FIX}"
         )
-    model = manifest.get("model")
-    dim = model.get("dim") if isinstance(model, dict) else None
-    if sentence_vectors.shape != (len(sentences), dense.dim) or (dim is not None and dim != dense.dim):
+    dim = manifest.model.dim
+    if sentence_vectors.shape != (len(sentences), dense.dim) or dim != dense.dim:
         raise IndexCorruptError(
             f"'{index_dir / SENTENCE_VECTORS}' holds a {sentence_vectors.dtype} array of shape "
             f"{sentence_vectors.shape} for {len(sentences)} sentences and {dense.dim}-d embeddings "
@@ -254,11 +209,12 @@ def load_index(index_dir: Path) -> StoredIndex:
     return StoredIndex(index_dir, manifest, docs, sentences, chunks, sentence_vectors, bm25, dense)
 
 
-def save_index(folder: Path, stored: StoredIndex) -> None:
+def save_index(folder: Path, stored: StoredIndex) -> IndexManifest:
     """Write every file of ``stored`` into ``folder`` (the caller swaps it in).
 
     The manifest goes last and records each file's size and SHA-256: a folder without
     one is never taken for an index, and a file that changes afterwards is detected.
+    Returns the manifest as written (``stored.manifest`` with those files).
     """
     write_marker(folder)
     write_jsonl(folder / DOCUMENTS, [d.to_dict() for d in stored.documents.values()])
@@ -267,12 +223,13 @@ def save_index(folder: Path, stored: StoredIndex) -> None:
     np.save(folder / SENTENCE_VECTORS, stored.sentence_vectors, allow_pickle=False)
     stored.bm25.save(folder)
     stored.dense.save(folder)
-    stored.manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)}
-        for name in DATA_FILES
+    files = {
+        name: FileEntry((folder / name).stat().st_size, file_sha256(folder / name)) for name in DATA_FILES
     }
-    manifest = json.dumps(stored.manifest, indent=2, ensure_ascii=False)
+    manifest = dataclasses.replace(stored.manifest, files=files)
+    text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False)
     with (folder / MANIFEST).open("w", encoding="utf-8") as handle:
-        handle.write(manifest)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
+    return manifest

@@ -37,3 +37,25 @@ def engine(index_dir: Path):
     from csto_qa.indexing import quiet
 
     return Engine.open(index_dir=index_dir, corpus_dir=CORPUS_DIR, report=quiet, progress=False)
+
+
+@pytest.fixture()
+def fake_model(monkeypatch: pytest.MonkeyPatch):
+    """Make ``Engine.open`` use the fake encoder instead of loading the real model."""
+    from fakes import FakeEncoder
+
+    encoder = FakeEncoder()
+    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: encoder)
+    return encoder
+
+
+@pytest.fixture()
+def fake_report():
+    """``evaluate`` over three hand-made questions answered by ``fakes.RankingEngine``."""
+    from fakes import EVAL_QUESTIONS, EVAL_RANKINGS, RankingEngine
+
+    from csto_qa.evaluation import evaluate
+
+    return evaluate(
+        RankingEngine(EVAL_RANKINGS), EVAL_QUESTIONS, ["hybrid", "bm25"], k=2, questions_file="fake.jsonl"
+    )

@@ -136,3 +136,30 @@ def html_page(title: str, main: str, with_furniture: bool = True) -> str:
         f"<body>{furniture_top}<main>{main}</main>{furniture_bottom}"
         "<script>document.write('injected by script');</script></body></html>"
     )
+
+
+def two_page_pdf() -> bytes:
+    return pdf_bytes(
+        [
+            ["# Article 1", FILLER * 2 + "A well-known organi-\nzation was founded in Tashkent in 1992."],
+            ["# Article 2", "The Collective Rapid Reaction Force numbers about 20,000 troops.", FILLER],
+        ],
+        title="Charter of the CSTO",
+        header="CSTO Briefing Notes - internal draft",
+        footer=True,
+    )
+
+
+INFOBOX_PAGE = html_page(
+    "Collective Security Treaty Organization - Wikipedia",
+    "<h1>Collective Security Treaty Organization</h1>"
+    "<table class='infobox'><tr><th>Headquarters</th><td>Moscow, Russia</td></tr>"
+    "<tr><th>Founded</th><td>7 October 2002<sup class='reference'>[3]</sup></td></tr>"
+    "<tr><th>Members</th><td>Armenia<br>Belarus<br>Kazakhstan</td></tr></table>"
+    "<p>The Collective Security Treaty Organization is an intergovernmental military alliance in "
+    "Eurasia.<sup>[1]</sup></p>"
+    "<h2>History<span class='mw-editsection'>[edit]</span></h2>"
+    "<p>The treaty was signed in Tashkent on 15 May 1992 by six states of the former Soviet Union, "
+    "and it entered into force in 1994 for a period of five years.</p>"
+    "<table><tr><th>Country</th><th>Joined</th></tr><tr><td>Armenia</td><td>1992</td></tr></table>",
+)

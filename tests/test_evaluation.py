@@ -8,14 +8,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from fakes import EVAL_QUESTIONS as QUESTIONS
+from fakes import EVAL_RANKINGS as RANKINGS
+from fakes import EVAL_TEXTS as TEXTS
+from fakes import RankingEngine as FakeEngine
+from fakes import eval_question as _q
 
 from csto_qa.cli import main
-from csto_qa.config import EngineSettings
 from csto_qa.errors import CstoQaError, QueryError
-from csto_qa.eval_report import readme_table, render_markdown, render_table, write_report
+from csto_qa.eval_report import render_markdown, render_table, write_report
 from csto_qa.evalset import EvalQuestion, default_questions_path, load_questions
 from csto_qa.evaluation import QuestionsFileError, evaluate, parse_modes, read_questions
-from csto_qa.records import Answer, Chunk, Passage
 
 # Regression floors for hybrid retrieval on corpus/eval/questions.jsonl with the shipped
 # defaults, a little below the measured values (docs/eval/report.md: recall@5 0.958 = 136/142,
@@ -30,87 +33,6 @@ HYBRID_LEAD_FLOOR = 0.58
 HYBRID_OFF_TOPIC_DECLINED_FLOOR = 0.5
 HYBRID_WRONGLY_DECLINED_CEILING = 0.05
 HYBRID_FOLLOW_UP_RECALL_AT_5_FLOOR = 0.9
-
-TEXTS = {
-    "a": "The treaty was signed on 15 May 1992 in Tashkent.",
-    "b": "Members meet every year in Moscow.",
-    "c": "Armenia froze its participation in 2024.",
-}
-
-
-class FakeEngine:
-    """Enough of ``Engine`` for :func:`evaluate`: a fixed ranking per (question, mode).
-
-    It declines below its own ``decline_below``, not at ``settings.abstain_threshold`` (0.0
-    here): the evaluation must report the engine's decision, not recompute one. A ranking
-    entry "key:highlight" highlights only that part of the passage; ``phrases`` gives the
-    answer phrase marked on the first passage of a question.
-    """
-
-    def __init__(
-        self,
-        rankings: dict[tuple[str, str], tuple[list[str], float]],
-        phrases: dict[str, str] | None = None,
-        decline_below: float = 0.4,
-    ) -> None:
-        self.rankings = rankings
-        self.phrases = phrases or {}
-        self.decline_below = decline_below
-        self.settings = EngineSettings(abstain_threshold=0.0)
-        self.calls: list[tuple[str, tuple[str, ...], bool]] = []
-        chunks = [Chunk(i, "doc", "Doc", "", 0, len(t), t) for i, t in enumerate(TEXTS.values())]
-        self.stored = SimpleNamespace(chunks=chunks, manifest={"chunking": {"target_words": 90}})
-        self.encoder = SimpleNamespace(name="fake-model")
-
-    def ask(
-        self,
-        question: str,
-        k: int = 5,
-        mode: str = "hybrid",
-        history: list[str] | None = None,
-        abstain: bool = True,
-    ) -> Answer:
-        self.calls.append((question, tuple(history or ()), abstain))
-        query = " ".join([*(history or [])[-1:], question])  # a stand-in for the rewrite
-        keys, confidence = self.rankings[(query, mode)]
-        if abstain and confidence < self.decline_below:
-            return Answer(question, query, mode, True, [], confidence, "declined")
-        passages = []
-        for r, entry in enumerate(keys[:k], start=1):
-            key, _, highlight = entry.partition(":")
-            text = TEXTS[key]
-            passage = Passage(
-                r, "doc", "Doc", "", 0, 1, text, highlight or text, 0, 1, 1.0, None, None, None, None, ["doc"]
-            )
-            if r == 1 and question in self.phrases:
-                passage.answer = self.phrases[question]  # type: ignore[attr-defined]
-            passages.append(passage)
-        return Answer(question, query, mode, False, passages, confidence)
-
-
-def _q(qid: str, question: str, answers: list[str], category: str) -> EvalQuestion:
-    answerable = category != "unanswerable"
-    return EvalQuestion(qid, question, tuple(answers), ("doc",) if answerable else (), category, answerable)
-
-
-QUESTIONS = [
-    _q("q1", "when signed", ["15 May 1992"], "dates_numbers"),
-    _q("q2", "armenia", ["froze its participation"], "people_countries"),
-    _q("q3", "budget", [], "unanswerable"),
-]
-RANKINGS = {
-    ("when signed", "hybrid"): (["a", "b"], 0.8),
-    ("armenia", "hybrid"): (["b", "c"], 0.35),  # found at rank 2, but would be declined
-    ("budget", "hybrid"): (["b"], 0.2),  # declined, correctly
-    ("when signed", "bm25"): (["b", "a"], 0.8),
-    ("armenia", "bm25"): (["b"], 0.5),  # missed
-    ("budget", "bm25"): (["b"], 0.6),  # answered, wrongly
-}
-
-
-@pytest.fixture()
-def fake_report():
-    return evaluate(FakeEngine(RANKINGS), QUESTIONS, ["hybrid", "bm25"], k=2, questions_file="fake.jsonl")
 
 
 def test_evaluate_figures_on_a_stand_in_engine(fake_report) -> None:
@@ -236,22 +158,6 @@ def test_evaluate_refuses_bad_modes_and_k() -> None:
     assert parse_modes(" bm25, hybrid,bm25") == ["bm25", "hybrid"]
     with pytest.raises(QueryError):
         parse_modes(",")
-
-
-def test_report_writer_writes_json_markdown_and_png(fake_report, tmp_path: Path) -> None:
-    paths = write_report(fake_report, tmp_path / "out")
-    data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    assert data["summaries"]["hybrid"]["metrics"]["recall@2"] == 1.0
-    assert len(data["results"]) == len(QUESTIONS) * 2
-    markdown = paths["markdown"].read_text(encoding="utf-8")
-    assert "| hybrid" in markdown or "| **hybrid**" in markdown
-    assert "q2" in markdown and "plot.png" in markdown
-    png = paths["plot"].read_bytes()
-    assert png.startswith(b"\x89PNG") and len(png) > 10_000
-    table = render_table(fake_report)
-    assert "hybrid" in table and "bm25 missed at 2: q2" in table
-    assert readme_table(fake_report).startswith("| mode")
-    assert "Missed at 2 by bm25 (1)" in render_markdown(fake_report)
 
 
 def _write(tmp_path: Path, lines: list[str]) -> Path:

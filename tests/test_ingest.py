@@ -10,9 +10,17 @@ import re
 from pathlib import Path
 
 import pytest
-from format_fixtures import FILLER, docx_bytes, html_page, pdf_bytes, prose, scanned_pdf_bytes
-from test_readers import INFOBOX_PAGE, two_page_pdf
-from test_reliability_corpus import FakeEncoder, open_engine
+from fakes import FakeEncoder, open_with_messages
+from format_fixtures import (
+    FILLER,
+    INFOBOX_PAGE,
+    docx_bytes,
+    html_page,
+    pdf_bytes,
+    prose,
+    scanned_pdf_bytes,
+    two_page_pdf,
+)
 
 from csto_qa.cli import format_answer
 from csto_qa.indexing import build, quiet, stale_reason
@@ -21,13 +29,6 @@ from csto_qa.records import Document
 from csto_qa.storage import load_index
 
 RAW_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-@pytest.fixture()
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
-    encoder = FakeEncoder()
-    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: encoder)
-    return encoder
 
 
 def write(folder: Path, files: dict[str, bytes | str]) -> Path:
@@ -69,7 +70,7 @@ def formats_corpus(tmp_path: Path) -> Path:
 
 
 def test_pdf_html_and_docx_are_answered_with_page_and_section_citations(tmp_path: Path, fake_model) -> None:
-    engine, messages = open_engine(tmp_path, formats_corpus(tmp_path))
+    engine, messages = open_with_messages(tmp_path, formats_corpus(tmp_path))
     assert not [m for m in messages if m.startswith("warning")], messages
     docs = engine.stored.documents
     assert {d: docs[d].title for d in docs} == {
@@ -151,7 +152,7 @@ def test_bad_files_each_give_one_warning_and_the_good_ones_are_indexed(tmp_path:
     }
     write(corpus, {name: raw for name, (raw, _) in bad.items()})
     write(corpus, {"long.pdf": pdf_bytes([[f"# Part {i}", prose(i)] for i in range(1, 201)], footer=True)})
-    engine, messages = open_engine(tmp_path, corpus)
+    engine, messages = open_with_messages(tmp_path, corpus)
     warnings = [m for m in messages if m.startswith("warning: ")]
     assert len(warnings) == len(bad), warnings
     for name, (_, reason) in bad.items():
@@ -202,7 +203,7 @@ def test_control_characters_in_file_names_never_reach_the_terminal_raw(tmp_path:
     names = ["esc\x1b[31mred.txt", "osc\x1b]0;pwned\x07.txt", "two\nlines.txt", "bidi\u202etxt.exe.txt"]
     corpus = write(tmp_path / "corpus", {n: "Some text about the CSTO." for n in names})
     write(corpus, {"ok.txt": "The CSTO was founded in 2002."})
-    engine, messages = open_engine(tmp_path, corpus)
+    engine, messages = open_with_messages(tmp_path, corpus)
     warnings = [m for m in messages if m.startswith("warning")]
     assert len(warnings) == len(names)
     for message in messages:
@@ -255,7 +256,7 @@ def test_files_sharing_an_id_are_all_indexed_and_the_larger_keeps_it(tmp_path: P
             ),
         },
     )
-    engine, messages = open_engine(tmp_path, corpus)
+    engine, messages = open_with_messages(tmp_path, corpus)
     docs = engine.stored.documents
     assert docs["csto-facts-for-kids"].path == "csto-facts-for-kids.txt"
     assert docs["csto-facts-for-kids.md"].text == "A one-line note."

@@ -7,7 +7,14 @@ import re
 import zipfile
 
 import pytest
-from format_fixtures import FILLER, docx_bytes, html_page, pdf_bytes, prose, scanned_pdf_bytes
+from format_fixtures import (
+    INFOBOX_PAGE,
+    docx_bytes,
+    pdf_bytes,
+    prose,
+    scanned_pdf_bytes,
+    two_page_pdf,
+)
 
 from csto_qa.readers import UnreadableDocument, read
 from csto_qa.readers.pdf import assemble, drop_furniture
@@ -61,18 +68,6 @@ def test_assemble_joins_wrapped_lines_repairs_hyphens_and_records_page_starts() 
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def two_page_pdf() -> bytes:
-    return pdf_bytes(
-        [
-            ["# Article 1", FILLER * 2 + "A well-known organi-\nzation was founded in Tashkent in 1992."],
-            ["# Article 2", "The Collective Rapid Reaction Force numbers about 20,000 troops.", FILLER],
-        ],
-        title="Charter of the CSTO",
-        header="CSTO Briefing Notes - internal draft",
-        footer=True,
-    )
-
-
 def test_pdf_text_has_pages_title_and_no_page_furniture() -> None:
     extracted = read(two_page_pdf(), ".pdf")
     text = extracted.text
@@ -121,20 +116,6 @@ def test_a_pdf_locked_only_against_editing_is_read() -> None:
 
 
 # --- HTML --------------------------------------------------------------------------------------
-
-INFOBOX_PAGE = html_page(
-    "Collective Security Treaty Organization - Wikipedia",
-    "<h1>Collective Security Treaty Organization</h1>"
-    "<table class='infobox'><tr><th>Headquarters</th><td>Moscow, Russia</td></tr>"
-    "<tr><th>Founded</th><td>7 October 2002<sup class='reference'>[3]</sup></td></tr>"
-    "<tr><th>Members</th><td>Armenia<br>Belarus<br>Kazakhstan</td></tr></table>"
-    "<p>The Collective Security Treaty Organization is an intergovernmental military alliance in "
-    "Eurasia.<sup>[1]</sup></p>"
-    "<h2>History<span class='mw-editsection'>[edit]</span></h2>"
-    "<p>The treaty was signed in Tashkent on 15 May 1992 by six states of the former Soviet Union, "
-    "and it entered into force in 1994 for a period of five years.</p>"
-    "<table><tr><th>Country</th><th>Joined</th></tr><tr><td>Armenia</td><td>1992</td></tr></table>",
-)
 
 
 def test_html_keeps_main_content_headings_and_table_rows_and_drops_furniture() -> None:

@@ -30,11 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
 
 
-@pytest.fixture()
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: FakeEncoder())
-
-
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(corpus, index): a small corpus of real text and its index, built once; tests copy both."""
@@ -203,15 +198,15 @@ def test_a_damaged_index_is_an_error_naming_the_file_or_is_rebuilt(
     assert engine.ask(QUESTION, mode="bm25", abstain=False).to_dict() == expected
 
 
-def test_a_manifest_with_fields_of_the_wrong_shape_is_stale_not_a_crash(
+def test_a_manifest_with_fields_of_the_wrong_shape_names_the_field_then_is_rebuilt(
     copy: tuple[Path, Path], fake_model
 ) -> None:
     corpus, index = copy
     _json(index / "manifest.json", lambda m: m.update(model="fake-encoder", corpus=[], counts=None))
-    with pytest.raises(IndexCorruptError, match="out of date.*csto-qa index"):
+    with pytest.raises(IndexCorruptError, match="manifest.json' field 'model' is str.*csto-qa index"):
         open_engine(corpus, index, auto_build=False)
     engine = open_engine(corpus, index, auto_build=True)
-    assert engine.stored.manifest["model"]["name"] == "fake-encoder"
+    assert engine.stored.manifest.model.name == "fake-encoder"
 
 
 def test_a_changed_corpus_is_rebuilt_never_answered_from_the_old_index(
@@ -241,7 +236,7 @@ def arrived():
     Path(marker).write_text(str(os.getpid()))
 
 class Fake:
-    name, weights_sha256, dim, load_seconds = "fake-encoder", "", 16, 0.0
+    name, weights_sha256, dim = "fake-encoder", "", 16
     def encode(self, texts, batch_size=32, progress=False):
         if stage == "encode":
             arrived(); time.sleep(300)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import FakeEncoder
+from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexCorruptError
 from csto_qa.indexing import build, quiet
-from csto_qa.plainfiles import file_sha256, load_npy, parse_json
-from csto_qa.storage import DATA_FILES, load_index
+from csto_qa.plainfiles import file_sha256
+from csto_qa.storage import DATA_FILES, load_index, save_index
+from csto_qa.tokenizing import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"
@@ -218,27 +219,42 @@ def test_a_manifest_nested_deeply_is_an_index_error(copy: tuple[Path, Path]) -> 
         load_index(index)
 
 
-# --- the readers, by hand ----------------------------------------------------------------------
+# --- round trip over the tiny corpus (tests/data/tiny) ------------------------------------------
 
 
-def test_parse_json_limits() -> None:
-    assert parse_json('{"a": [1, {"b": 2}]}', "x", "fix") == {"a": [1, {"b": 2}]}
-    with pytest.raises(IndexCorruptError, match="nested"):
-        parse_json("[" * 65 + "]" * 65, "x", "fix")  # within the parser's limit, over ours
-    with pytest.raises(IndexCorruptError, match="nested too deeply"):
-        parse_json("[" * 10_000 + "]" * 10_000, "x", "fix")
-    with pytest.raises(IndexCorruptError, match="not valid JSON"):
-        parse_json("1" * 5000, "x", "fix")
+@pytest.fixture(scope="module")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("tiny") / "index"
+    build(TINY_CORPUS, index, FakeEncoder(), report=quiet, progress=False)
+    return index
 
 
-def test_load_npy_checks_header_against_file_size(tmp_path: Path) -> None:
-    path = tmp_path / "a.npy"
-    np.save(path, np.ones((3, 2), dtype=np.float32))
-    assert load_npy(path, "fix", kind="f", ndim=2).shape == (3, 2)
-    with pytest.raises(IndexCorruptError, match="1-D"):
-        load_npy(path, "fix", kind="f", ndim=1)
-    with pytest.raises(IndexCorruptError, match="kind 'iu'"):
-        load_npy(path, "fix", kind="iu", ndim=2)
-    path.write_bytes(path.read_bytes()[:-4])
-    with pytest.raises(IndexCorruptError, match="claims shape"):
-        load_npy(path, "fix", kind="f", ndim=2)
+def test_save_then_load_gives_identical_records(tiny_index: Path, tmp_path: Path) -> None:
+    first = load_index(tiny_index)
+    folder = tmp_path / "again"
+    folder.mkdir()
+    written = save_index(folder, first)
+    second = load_index(folder)
+    assert second.documents == first.documents and list(second.documents) == list(first.documents)
+    assert second.sentences == first.sentences and second.chunks == first.chunks
+    assert np.array_equal(second.sentence_vectors, first.sentence_vectors)
+    assert second.manifest == written == first.manifest  # same bytes, so the same sizes and hashes
+    for name in DATA_FILES:
+        assert (folder / name).read_bytes() == (tiny_index / name).read_bytes(), name
+    tokens = tokenize("When did Uzbekistan suspend its membership?")
+    assert np.array_equal(second.bm25.scores(tokens), first.bm25.scores(tokens))
+    query = FakeEncoder().encode_query("Uzbekistan membership")
+    hits, again = first.dense.search(query, 3), second.dense.search(query, 3)
+    assert np.array_equal(hits.ids, again.ids) and np.array_equal(hits.scores, again.scores)
+
+
+def test_the_loaded_records_point_into_the_tiny_corpus_files(tiny_index: Path) -> None:
+    stored = load_index(tiny_index)
+    texts = {Path(name).stem: text for name, text in TINY_DOCS.items()}
+    assert {d: doc.text.strip() for d, doc in stored.documents.items()} == {
+        d: t.strip() for d, t in texts.items()
+    }
+    for chunk in stored.chunks:
+        assert stored.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
+    assert (stored.manifest.counts.documents, stored.manifest.counts.chunks) == (3, len(stored.chunks))
+    assert stored.sentence_vectors.shape == (len(stored.sentences), FakeEncoder.dim)

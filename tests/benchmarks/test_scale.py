@@ -69,12 +69,18 @@ def test_scale_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_synthetic_passages_are_real_sentences_with_matching_tokens(index_dir: Path) -> None:
     from benchmarks.synthetic import Pool, Synthetic
+    from csto_qa.dense import DenseIndex
+    from csto_qa.lexical import BM25Index
     from csto_qa.tokenizing import tokenize
 
     pool = Pool.load(index_dir)
     synthetic = Synthetic(pool, 250, seed=3)
-    stored = synthetic.stored(None, None)
     term_ids, lengths = synthetic.term_ids()
+    dense = DenseIndex.create(pool.vectors.shape[1], synthetic.n, "flat")
+    for block in synthetic.vector_blocks("random"):
+        dense.add(block)
+    stored = synthetic.stored(BM25Index.from_term_ids(term_ids, lengths, pool.vocab), dense)
+    assert stored.manifest.counts.chunks == 250 and stored.manifest.model.dim == dense.dim
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     names = {i: t for t, i in pool.vocab.items()}
     for chunk_id in (0, 1, 99, 100, 249):

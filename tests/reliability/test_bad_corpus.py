@@ -9,34 +9,18 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes import FakeEncoder
+from fakes import FakeEncoder, open_with_messages
 
 from csto_qa import ingest
 from csto_qa.chunking import chunk_corpus
-from csto_qa.engine import EMPTY_CORPUS, Engine
+from csto_qa.engine import EMPTY_CORPUS
 from csto_qa.errors import CorpusError, QueryError
 from csto_qa.indexing import build, quiet
 from csto_qa.ingest import corpus_fingerprint, load_corpus
 from csto_qa.storage import load_index
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = (ROOT / "corpus" / "csto-wikipedia-sections.txt").read_text(encoding="utf-8")
-
-
-@pytest.fixture()
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
-    """Make ``Engine.open`` use the fake encoder instead of loading the real model."""
-    encoder = FakeEncoder()
-    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: encoder)
-    return encoder
-
-
-def open_engine(tmp_path: Path, corpus: Path) -> tuple[Engine, list[str]]:
-    messages: list[str] = []
-    engine = Engine.open(
-        index_dir=tmp_path / "index", corpus_dir=corpus, report=messages.append, progress=False
-    )
-    return engine, messages
 
 
 # --- empty and missing corpus ------------------------------------------------------------------
@@ -45,7 +29,7 @@ def open_engine(tmp_path: Path, corpus: Path) -> tuple[Engine, list[str]]:
 def test_empty_corpus_builds_an_empty_index_and_the_engine_says_so(tmp_path: Path, fake_model) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    engine, messages = open_engine(tmp_path, corpus)
+    engine, messages = open_with_messages(tmp_path, corpus)
     assert any("holds no documents" in m and str(corpus) in m for m in messages)
     assert engine.stored.chunks == [] and engine.stored.documents == {}
     answer = engine.ask("When was the CSTO founded?")
@@ -96,21 +80,21 @@ def messy_corpus(tmp_path: Path) -> Path:
 def test_each_bad_file_is_skipped_with_a_warning_naming_it_and_why(
     tmp_path: Path, messy_corpus: Path, fake_model
 ) -> None:
-    engine, messages = open_engine(tmp_path, messy_corpus)
+    engine, messages = open_with_messages(tmp_path, messy_corpus)
     warnings = [m for m in messages if m.startswith("warning: ")]
     assert len(warnings) == len(BAD_FILES)
     for name, (_, reason) in BAD_FILES.items():
         shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         assert any(shown in w and reason in w for w in warnings), (name, warnings)
     assert set(engine.stored.documents) == {Path(n).stem for n in GOOD_FILES}
-    assert engine.stored.manifest["corpus"]["skipped"] == [w.removeprefix("warning: ") for w in warnings]
-    json.dumps(engine.stored.manifest, ensure_ascii=False).encode("utf-8")  # plain, encodable data
+    assert list(engine.stored.manifest.corpus.skipped) == [w.removeprefix("warning: ") for w in warnings]
+    json.dumps(engine.stored.manifest.to_json(), ensure_ascii=False).encode("utf-8")  # plain, encodable
 
 
 def test_files_with_spaces_non_ascii_names_and_utf16_are_indexed(
     tmp_path: Path, messy_corpus: Path, fake_model
 ) -> None:
-    engine, _ = open_engine(tmp_path, messy_corpus)
+    engine, _ = open_with_messages(tmp_path, messy_corpus)
     assert engine.document("name with spaces").text == GOOD_FILES["name with spaces.txt"]
     assert engine.document("utf16").text == GOOD_FILES["utf16.txt"]  # BOM gone, text decoded
     for question, doc in (
@@ -151,7 +135,7 @@ def test_an_unreadable_file_is_skipped_and_does_not_break_the_fingerprint(
     assert loaded.warnings == [f"skipped '{corpus / 'locked.txt'}': cannot read it (Permission denied)"]
     assert corpus_fingerprint(corpus)["locked.txt"].startswith("unreadable")
     manifest = build(corpus, tmp_path / "index", FakeEncoder(), report=quiet, progress=False)
-    assert manifest["counts"]["documents"] == 1
+    assert manifest.counts.documents == 1
 
 
 def test_a_broken_corpus_manifest_is_ignored_with_a_warning(tmp_path: Path, fake_model) -> None:
@@ -159,7 +143,7 @@ def test_a_broken_corpus_manifest_is_ignored_with_a_warning(tmp_path: Path, fake
     corpus.mkdir()
     (corpus / "ok.txt").write_text("CSTO facts\nThe CSTO was founded in 2002.", encoding="utf-8")
     (corpus / "manifest.json").write_text('{"documents": {"ok": {"title": ', encoding="utf-8")
-    engine, messages = open_engine(tmp_path, corpus)
+    engine, messages = open_with_messages(tmp_path, corpus)
     assert any("manifest.json" in m and "ignored" in m for m in messages)
     assert engine.document("ok").title == "CSTO facts"  # taken from the file's first line
 
