@@ -13,7 +13,7 @@ import numpy as np
 
 from csto_qa.config import EngineSettings
 from csto_qa.dense import DenseIndex
-from csto_qa.fusion import fuse, ranks
+from csto_qa.fusion import Scores, fuse_scores
 from csto_qa.lexical import BM25Index
 from csto_qa.records import Hit
 
@@ -35,26 +35,25 @@ class Retriever:
         self.sentence_vectors = sentence_vectors
         self.chunk_sentences = chunk_sentences  # (n_chunks, 2) sentence id ranges
 
-    def _dense_scores(self, ids: list[int], vector: np.ndarray, known: dict[int, float]) -> dict[int, float]:
+    def _dense_scores(self, ids: np.ndarray, vector: np.ndarray, first_stage: Scores) -> Scores:
         """Dense score of each candidate: passage cosine blended with its best sentence."""
-        missing = [i for i in ids if i not in known]
-        cosine = dict(known)
-        if missing:  # exact cosine for passages the dense search did not return
-            extra = self.dense.vectors(np.asarray(missing)) @ vector
-            cosine.update(zip(missing, extra.tolist(), strict=True))
+        found, cosine = first_stage.on(ids)
+        if not found.all():  # exact cosine for passages the dense search did not return
+            cosine[~found] = self.dense.vectors(ids[~found]) @ vector
         weight = self.settings.sentence_weight
-        if weight <= 0 or self.sentence_vectors is None or self.chunk_sentences is None or not ids:
-            return {i: cosine[i] for i in ids}
-        ranges = self.chunk_sentences[np.asarray(ids)]
+        if weight <= 0 or self.sentence_vectors is None or self.chunk_sentences is None or not ids.size:
+            return Scores(ids, cosine)
+        ranges = self.chunk_sentences[ids]
         lengths = np.maximum(ranges[:, 1] - ranges[:, 0], 0)
-        rows = np.concatenate([np.arange(a, b) for a, b in ranges]) if lengths.sum() else np.zeros(0, int)
-        sims = self.sentence_vectors[rows].astype(np.float32) @ vector if rows.size else np.zeros(0)
-        best: dict[int, float] = {}
-        offset = 0
-        for chunk_id, n in zip(ids, lengths.tolist(), strict=True):
-            best[chunk_id] = float(sims[offset : offset + n].max()) if n else cosine[chunk_id]
-            offset += n
-        return {i: (1 - weight) * cosine[i] + weight * best[i] for i in ids}
+        best = cosine.copy()  # a passage without sentences keeps its own cosine
+        if lengths.sum():
+            # The rows of every candidate's sentences, in candidate order, in one product.
+            offsets = np.cumsum(lengths) - lengths
+            rows = np.arange(int(lengths.sum())) + np.repeat(ranges[:, 0] - offsets, lengths)
+            sims = self.sentence_vectors[rows].astype(np.float32) @ vector
+            has = lengths > 0
+            best[has] = np.maximum.reduceat(sims, offsets[has])
+        return Scores(ids, (1 - weight) * cosine + weight * best)
 
     def retrieve(self, tokens: list[str], vector: np.ndarray, mode: str, k: int) -> list[Hit]:
         """The best ``k`` hits for ``mode`` (hybrid, bm25 or dense), best first.
@@ -65,32 +64,36 @@ class Retriever:
         depth = max(self.settings.depth, k)
         lexical = self.bm25.search(tokens, depth)
         dense = self.dense.search(vector, depth)
-        bm25_scores = dict(zip(lexical.ids.tolist(), lexical.scores.tolist(), strict=True))
-        first_stage = dict(zip(dense.ids.tolist(), dense.scores.tolist(), strict=True))
+        bm25 = Scores.of(lexical.ids, lexical.scores)
+        first_stage = Scores.of(dense.ids, dense.scores)
         if mode == "dense":
-            candidates = list(first_stage)
+            candidates = first_stage.ids
         elif mode == "bm25":
-            candidates = list(bm25_scores)
-        else:
-            candidates = list(dict.fromkeys([*bm25_scores, *first_stage]))
+            candidates = bm25.ids
+        else:  # the lexical candidates, then the dense ones the lexical side lacks
+            candidates = np.concatenate([bm25.ids, first_stage.ids[~np.isin(first_stage.ids, bm25.ids)]])
         dense_scores = self._dense_scores(candidates, vector, first_stage)
-        bm25_ranks, dense_ranks = ranks(bm25_scores), ranks(dense_scores)
         if mode == "bm25":
-            ranking = bm25_scores
+            ranking = bm25
         elif mode == "dense":
             ranking = dense_scores
         else:
             s = self.settings
-            ranking = fuse(bm25_scores, dense_scores, s.fusion, s.alpha, s.rrf_k)
-        order = sorted(ranking, key=lambda i: (-ranking[i], i))[:k]
+            ranking = fuse_scores(bm25, dense_scores, s.fusion, s.alpha, s.rrf_k)
+        top = ranking.ids[ranking.order()[:k]]
+        in_bm25, bm25_top = bm25.on(top)
+        bm25_rank = Scores(bm25.ids, bm25.ranks()).on(top)[1]
+        in_dense, dense_top = dense_scores.on(top)
+        dense_rank = Scores(dense_scores.ids, dense_scores.ranks()).on(top)[1]
+        score_top = ranking.on(top)[1]
         return [
             Hit(
                 chunk_id=i,
-                score=float(ranking[i]),
-                bm25_score=float(bm25_scores.get(i, 0.0)),
-                bm25_rank=bm25_ranks.get(i),
-                dense_score=float(dense_scores[i]),
-                dense_rank=dense_ranks.get(i),
+                score=float(score_top[n]),
+                bm25_score=float(bm25_top[n]),
+                bm25_rank=int(bm25_rank[n]) if in_bm25[n] else None,
+                dense_score=float(dense_top[n]),
+                dense_rank=int(dense_rank[n]) if in_dense[n] else None,
             )
-            for i in order
+            for n, i in enumerate(top.tolist())
         ]
