@@ -50,7 +50,7 @@ class Retriever:
             # The rows of every candidate's sentences, in candidate order, in one product.
             offsets = np.cumsum(lengths) - lengths
             rows = np.arange(int(lengths.sum())) + np.repeat(ranges[:, 0] - offsets, lengths)
-            sims = self.sentence_vectors[rows].astype(np.float32) @ vector
+            sims = self.sentence_vectors[rows].astype(np.float32, copy=False) @ vector
             has = lengths > 0
             best[has] = np.maximum.reduceat(sims, offsets[has])
         return Scores(ids, (1 - weight) * cosine + weight * best)
