@@ -35,14 +35,11 @@ class Retriever:
         self.sentence_vectors = sentence_vectors
         self.chunk_sentences = chunk_sentences  # (n_chunks, 2) sentence id ranges
 
-    def _dense_scores(self, ids: np.ndarray, vector: np.ndarray, first_stage: Scores) -> Scores:
-        """Dense score of each candidate: passage cosine blended with its best sentence."""
-        found, cosine = first_stage.on(ids)
-        if not found.all():  # exact cosine for passages the dense search did not return
-            cosine[~found] = self.dense.vectors(ids[~found]) @ vector
+    def _dense_scores(self, ids: np.ndarray, vector: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """Dense score of each candidate: its passage cosine blended with its best sentence."""
         weight = self.settings.sentence_weight
         if weight <= 0 or self.sentence_vectors is None or self.chunk_sentences is None or not ids.size:
-            return Scores(ids, cosine)
+            return cosine
         ranges = self.chunk_sentences[ids]
         lengths = np.maximum(ranges[:, 1] - ranges[:, 0], 0)
         best = cosine.copy()  # a passage without sentences keeps its own cosine
@@ -53,7 +50,7 @@ class Retriever:
             sims = self.sentence_vectors[rows].astype(np.float32, copy=False) @ vector
             has = lengths > 0
             best[has] = np.maximum.reduceat(sims, offsets[has])
-        return Scores(ids, (1 - weight) * cosine + weight * best)
+        return (1 - weight) * cosine + weight * best
 
     def retrieve(self, tokens: list[str], vector: np.ndarray, mode: str, k: int) -> list[Hit]:
         """The best ``k`` hits for ``mode`` (hybrid, bm25 or dense), best first.
@@ -63,37 +60,43 @@ class Retriever:
         """
         depth = max(self.settings.depth, k)
         lexical = self.bm25.search(tokens, depth)
-        dense = self.dense.search(vector, depth)
-        bm25 = Scores.of(lexical.ids, lexical.scores)
-        first_stage = Scores.of(dense.ids, dense.scores)
+        first = self.dense.search(vector, depth)
+        # One pool of the ids either side returned (sorted), and where each side's lie in it.
+        ids, where = np.unique(np.concatenate([lexical.ids, first.ids]), return_inverse=True)
+        at_lexical, at_first = where[: lexical.ids.size], where[lexical.ids.size :]
+        bm25 = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
+        bm25.scores[at_lexical], bm25.has[at_lexical] = lexical.scores, True
+        cosine, found = np.zeros(ids.size), np.zeros(ids.size, dtype=bool)
+        cosine[at_first], found[at_first] = first.scores, True
         if mode == "dense":
-            candidates = first_stage.ids
+            candidates = at_first
         elif mode == "bm25":
-            candidates = bm25.ids
+            candidates = at_lexical
         else:  # the lexical candidates, then the dense ones the lexical side lacks
-            candidates = np.concatenate([bm25.ids, first_stage.ids[~np.isin(first_stage.ids, bm25.ids)]])
-        dense_scores = self._dense_scores(candidates, vector, first_stage)
+            candidates = np.concatenate([at_lexical, at_first[~bm25.has[at_first]]])
+        missing = candidates[~found[candidates]]
+        if missing.size:  # exact cosine for passages the dense search did not return
+            cosine[missing] = self.dense.vectors(ids[missing]) @ vector
+        dense = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
+        dense.scores[candidates] = self._dense_scores(ids[candidates], vector, cosine[candidates])
+        dense.has[candidates] = True
         if mode == "bm25":
             ranking = bm25
         elif mode == "dense":
-            ranking = dense_scores
+            ranking = dense
         else:
             s = self.settings
-            ranking = fuse_scores(bm25, dense_scores, s.fusion, s.alpha, s.rrf_k)
-        top = ranking.ids[ranking.order()[:k]]
-        in_bm25, bm25_top = bm25.on(top)
-        bm25_rank = Scores(bm25.ids, bm25.ranks()).on(top)[1]
-        in_dense, dense_top = dense_scores.on(top)
-        dense_rank = Scores(dense_scores.ids, dense_scores.ranks()).on(top)[1]
-        score_top = ranking.on(top)[1]
+            ranking = fuse_scores(bm25, dense, s.fusion, s.alpha, s.rrf_k)
+        top = ranking.order()[:k]
+        bm25_ranks, dense_ranks = bm25.ranks(), dense.ranks()
         return [
             Hit(
-                chunk_id=i,
-                score=float(score_top[n]),
-                bm25_score=float(bm25_top[n]),
-                bm25_rank=int(bm25_rank[n]) if in_bm25[n] else None,
-                dense_score=float(dense_top[n]),
-                dense_rank=int(dense_rank[n]) if in_dense[n] else None,
+                chunk_id=int(ids[n]),
+                score=float(ranking.scores[n]),
+                bm25_score=float(bm25.scores[n]),
+                bm25_rank=int(bm25_ranks[n]) or None,
+                dense_score=float(dense.scores[n]),
+                dense_rank=int(dense_ranks[n]) or None,
             )
-            for n, i in enumerate(top.tolist())
+            for n in top.tolist()
         ]
