@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python scripts/answer_snapshot.py write before.jsonl   # on the base commit
     PYTHONPATH=$PWD python scripts/answer_snapshot.py check before.jsonl   # after the change
+    (-k 3, --fusion rrf: the same for other settings; pass them to both runs)
 
 Each question of the set (default corpus/eval/questions.jsonl, with its ``history``) is asked
 in every mode, with the decline rule on and off (``abstain=False`` is what the evaluation
@@ -22,11 +23,13 @@ from typing import Any
 MODES = ("hybrid", "bm25", "dense")
 
 
-def snapshot(questions_path: str | None, k: int) -> list[dict[str, Any]]:
+def snapshot(questions_path: str | None, k: int, fusion: str | None = None) -> list[dict[str, Any]]:
     from csto_qa.engine import Engine
     from csto_qa.evalset import default_questions_path, load_questions
 
     engine = Engine.open(progress=False)
+    if fusion:
+        engine = engine.with_settings(fusion=fusion)
     questions = load_questions(questions_path or default_questions_path())
     rows = []
     for q in questions:
@@ -67,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("snapshot", type=Path, help="the JSONL snapshot file")
     parser.add_argument("--questions", help="a questions JSONL (default: the evaluation set)")
     parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--fusion", choices=("convex", "rrf"), help="hybrid fusion (default: the engine's)")
     args = parser.parse_args(argv)
-    rows = snapshot(args.questions, args.k)
+    rows = snapshot(args.questions, args.k, args.fusion)
     if args.action == "write":
         with args.snapshot.open("w", encoding="utf-8") as out:
             for row in rows:
