@@ -1,6 +1,6 @@
 """Query stage timings through the engine's public API, and the pieces every report shares.
 
-Each question goes through ``Engine.ask``; encode, retrieve and assembly come from the
+Each question goes through ``Engine.ask``; rewrite, encode, retrieve and assembly come from the
 answer's own ``timings_ms``, end to end is the wall time of the call. BM25 scoring and the
 dense search are then timed on their own, through the indexes' public ``search`` with the
 answer's query and the depth the retriever uses, and fusion (with best-sentence rescoring)
@@ -24,7 +24,7 @@ from csto_qa.errors import CstoQaError
 if TYPE_CHECKING:
     from csto_qa.engine import Engine
 
-STAGES = ("encode", "bm25", "dense", "fusion", "assembly", "other", "end_to_end")
+STAGES = ("rewrite", "encode", "bm25", "dense", "fusion", "assembly", "other", "end_to_end")
 # This thread's CPU time in ``Engine.ask`` (the query path is single-threaded): it stays close to
 # the quiet-machine figure when other processes compete for the cores, so runs under different
 # loads can still be compared.
@@ -69,12 +69,13 @@ def time_questions(
             bm25_ms = elapsed_ms(lambda: bm25.search(tokens, depth))  # noqa: B023 - called at once
             dense_ms = elapsed_ms(lambda: dense.search(vector, depth))  # noqa: B023 - called at once
             row = {
+                "rewrite": t.get("rewrite", 0.0),  # the follow-up rewrite (contextualize)
                 "encode": t["encode"],
                 "bm25": bm25_ms,
                 "dense": dense_ms,
                 "fusion": max(0.0, t["retrieve"] - bm25_ms - dense_ms),
                 "assembly": t["assemble"],
-                "other": max(0.0, wall - t["total"]),  # input checks, cleaning, follow-up context
+                "other": max(0.0, wall - t["total"]),  # input checks, cleaning, the decline decision
                 "end_to_end": wall,
             }
             for stage, value in row.items():

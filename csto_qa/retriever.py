@@ -5,6 +5,13 @@ The dense side scores a passage by its own embedding and, with weight
 whose third states the answer outright should not lose to a vaguer passage that is
 about the topic as a whole. Only the candidates of the first stage are rescored, so the
 cost stays proportional to ``depth``, not to the corpus.
+
+Both sides' candidates are put on one sorted pool of ids once (``np.unique``), and every
+score, mask and rank after that is an array over the pool; the candidates' sentences are
+scored in one product, in candidate order, and ``maximum.reduceat`` takes each passage's
+best. The dict-per-side form of the same arithmetic took 0.57-0.80 ms a query, this one
+0.20 ms (warm loop over the 198 evaluation questions); the hits are bit-identical
+(tests/test_retriever.py checks them against the rule done by hand).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import numpy as np
 
 from csto_qa.config import EngineSettings
 from csto_qa.dense import DenseIndex
-from csto_qa.fusion import fuse, ranks
+from csto_qa.fusion import Scores, fuse_scores
 from csto_qa.lexical import BM25Index
 from csto_qa.records import Hit
 
@@ -35,26 +42,22 @@ class Retriever:
         self.sentence_vectors = sentence_vectors
         self.chunk_sentences = chunk_sentences  # (n_chunks, 2) sentence id ranges
 
-    def _dense_scores(self, ids: list[int], vector: np.ndarray, known: dict[int, float]) -> dict[int, float]:
-        """Dense score of each candidate: passage cosine blended with its best sentence."""
-        missing = [i for i in ids if i not in known]
-        cosine = dict(known)
-        if missing:  # exact cosine for passages the dense search did not return
-            extra = self.dense.vectors(np.asarray(missing)) @ vector
-            cosine.update(zip(missing, extra.tolist(), strict=True))
+    def _dense_scores(self, ids: np.ndarray, vector: np.ndarray, cosine: np.ndarray) -> np.ndarray:
+        """Dense score of each candidate: its passage cosine blended with its best sentence."""
         weight = self.settings.sentence_weight
-        if weight <= 0 or self.sentence_vectors is None or self.chunk_sentences is None or not ids:
-            return {i: cosine[i] for i in ids}
-        ranges = self.chunk_sentences[np.asarray(ids)]
+        if weight <= 0 or self.sentence_vectors is None or self.chunk_sentences is None or not ids.size:
+            return cosine
+        ranges = self.chunk_sentences[ids]
         lengths = np.maximum(ranges[:, 1] - ranges[:, 0], 0)
-        rows = np.concatenate([np.arange(a, b) for a, b in ranges]) if lengths.sum() else np.zeros(0, int)
-        sims = self.sentence_vectors[rows].astype(np.float32) @ vector if rows.size else np.zeros(0)
-        best: dict[int, float] = {}
-        offset = 0
-        for chunk_id, n in zip(ids, lengths.tolist(), strict=True):
-            best[chunk_id] = float(sims[offset : offset + n].max()) if n else cosine[chunk_id]
-            offset += n
-        return {i: (1 - weight) * cosine[i] + weight * best[i] for i in ids}
+        best = cosine.copy()  # a passage without sentences keeps its own cosine
+        if lengths.sum():
+            # The rows of every candidate's sentences, in candidate order, in one product.
+            offsets = np.cumsum(lengths) - lengths
+            rows = np.arange(int(lengths.sum())) + np.repeat(ranges[:, 0] - offsets, lengths)
+            sims = self.sentence_vectors[rows].astype(np.float32, copy=False) @ vector
+            has = lengths > 0
+            best[has] = np.maximum.reduceat(sims, offsets[has])
+        return (1 - weight) * cosine + weight * best
 
     def retrieve(self, tokens: list[str], vector: np.ndarray, mode: str, k: int) -> list[Hit]:
         """The best ``k`` hits for ``mode`` (hybrid, bm25 or dense), best first.
@@ -64,33 +67,43 @@ class Retriever:
         """
         depth = max(self.settings.depth, k)
         lexical = self.bm25.search(tokens, depth)
-        dense = self.dense.search(vector, depth)
-        bm25_scores = dict(zip(lexical.ids.tolist(), lexical.scores.tolist(), strict=True))
-        first_stage = dict(zip(dense.ids.tolist(), dense.scores.tolist(), strict=True))
+        first = self.dense.search(vector, depth)
+        # One pool of the ids either side returned (sorted), and where each side's lie in it.
+        ids, where = np.unique(np.concatenate([lexical.ids, first.ids]), return_inverse=True)
+        at_lexical, at_first = where[: lexical.ids.size], where[lexical.ids.size :]
+        bm25 = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
+        bm25.scores[at_lexical], bm25.has[at_lexical] = lexical.scores, True
+        cosine, found = np.zeros(ids.size), np.zeros(ids.size, dtype=bool)
+        cosine[at_first], found[at_first] = first.scores, True
         if mode == "dense":
-            candidates = list(first_stage)
+            candidates = at_first
         elif mode == "bm25":
-            candidates = list(bm25_scores)
-        else:
-            candidates = list(dict.fromkeys([*bm25_scores, *first_stage]))
-        dense_scores = self._dense_scores(candidates, vector, first_stage)
-        bm25_ranks, dense_ranks = ranks(bm25_scores), ranks(dense_scores)
+            candidates = at_lexical
+        else:  # the lexical candidates, then the dense ones the lexical side lacks
+            candidates = np.concatenate([at_lexical, at_first[~bm25.has[at_first]]])
+        missing = candidates[~found[candidates]]
+        if missing.size:  # exact cosine for passages the dense search did not return
+            cosine[missing] = self.dense.vectors(ids[missing]) @ vector
+        dense = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
+        dense.scores[candidates] = self._dense_scores(ids[candidates], vector, cosine[candidates])
+        dense.has[candidates] = True
         if mode == "bm25":
-            ranking = bm25_scores
+            ranking = bm25
         elif mode == "dense":
-            ranking = dense_scores
+            ranking = dense
         else:
             s = self.settings
-            ranking = fuse(bm25_scores, dense_scores, s.fusion, s.alpha, s.rrf_k)
-        order = sorted(ranking, key=lambda i: (-ranking[i], i))[:k]
+            ranking = fuse_scores(bm25, dense, s.fusion, s.alpha, s.rrf_k)
+        top = ranking.order()[:k]
+        bm25_ranks, dense_ranks = bm25.ranks(), dense.ranks()
         return [
             Hit(
-                chunk_id=i,
-                score=float(ranking[i]),
-                bm25_score=float(bm25_scores.get(i, 0.0)),
-                bm25_rank=bm25_ranks.get(i),
-                dense_score=float(dense_scores[i]),
-                dense_rank=dense_ranks.get(i),
+                chunk_id=int(ids[n]),
+                score=float(ranking.scores[n]),
+                bm25_score=float(bm25.scores[n]),
+                bm25_rank=int(bm25_ranks[n]) or None,
+                dense_score=float(dense.scores[n]),
+                dense_rank=int(dense_ranks[n]) or None,
             )
-            for i in order
+            for n in top.tolist()
         ]

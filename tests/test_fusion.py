@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.fusion import convex, fuse, min_max, ranks, rrf
+from csto_qa.fusion import as_dict, convex, convex_scores, fuse, min_max, pooled, ranks, rrf
 
 
 def test_ranks_are_one_based_and_break_ties_by_id() -> None:
@@ -56,3 +56,18 @@ def test_convex_rejects_alpha_outside_unit_interval(alpha: float) -> None:
 def test_unknown_method_names_the_choices() -> None:
     with pytest.raises(ValueError, match="'mean'.*convex, rrf"):
         fuse({}, {}, "mean")
+
+
+def test_lists_on_one_pool_keep_what_each_holds() -> None:
+    lexical, dense = pooled({5: 2.0, 1: 4.0}, {1: 0.5, 9: 0.25})
+    assert lexical.ids.tolist() == dense.ids.tolist() == [1, 5, 9]
+    assert lexical.has.tolist() == [True, True, False] and dense.has.tolist() == [True, False, True]
+    assert lexical.ranks().tolist() == [1, 2, 0]  # 0: the list does not hold id 9
+    assert as_dict(lexical) == {1: 4.0, 5: 2.0}
+
+
+def test_pooled_convex_fusion_matches_hand_computation() -> None:
+    # lexical normalised: 1 -> 1.0, 5 -> 0.0; dense normalised: 1 -> 1.0, 9 -> 0.0
+    fused = convex_scores(*pooled({5: 2.0, 1: 4.0}, {1: 0.5, 9: 0.25}), alpha=0.25)
+    assert fused.scores.tolist() == [0.25 * 1.0 + 0.75 * 1.0, 0.0, 0.0]
+    assert fused.ids[fused.order()].tolist() == [1, 5, 9]  # ties to the lower id

@@ -103,6 +103,8 @@ def test_bench_reports_every_figure(tiny: dict[str, Path], capsys: pytest.Captur
         assert all(is_number(stage[key]) for key in ("median_ms", "p95_ms", "mean_ms", "max_ms"))
         assert stage["n"] == 4
     assert is_number(report["query"]["target"]["end_to_end_p95_over_encode_p95"])
+    median = report["query"]["median_target"]
+    assert is_number(median["end_to_end_median_over_encode_median"]) and median["limit"] == 1.3
     build = report["build"]
     assert build["chunks"] >= 1 and build["sentences"] >= build["chunks"] and build["cli_index_ok"] is True
     for key in (
@@ -130,3 +132,24 @@ def test_app_ready_is_measured(tiny: dict[str, Path]) -> None:
     pytest.importorskip("gradio")
     figure = bench.app_ready(["--index-dir", str(tiny["index"]), "--corpus-dir", str(tiny["corpus"])])
     assert is_number(figure["wall_s"]) and figure["peak_mb"] > 0
+
+
+def test_the_engine_times_each_stage_and_the_stages_make_the_total(tmp_path: Path) -> None:
+    from csto_qa.engine import Engine
+    from csto_qa.indexing import build, quiet
+    from csto_qa.storage import load_index
+
+    build(
+        write_tiny_corpus(tmp_path / "corpus"),
+        tmp_path / "index",
+        FakeEncoder(),
+        report=quiet,
+        progress=False,
+    )
+    engine = Engine(load_index(tmp_path / "index"), FakeEncoder())
+    answer = engine.ask("and when did it leave?", history=["When did Uzbekistan join the CSTO?"])
+    t = answer.timings_ms
+    assert set(t) == {"rewrite", "encode", "retrieve", "assemble", "total"}
+    assert all(is_number(v) for v in t.values())
+    parts = t["rewrite"] + t["encode"] + t["retrieve"] + t["assemble"]
+    assert parts == pytest.approx(t["total"], abs=1e-6)  # the follow-up rewrite is not inside encode
