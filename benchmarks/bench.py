@@ -157,15 +157,15 @@ def bench_build(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         manifest = build(corpus_dir, Path(folder) / "built", engine.encoder, report=quiet, progress=False)
         seconds = time.perf_counter() - started
-        counts = manifest["counts"]
+        counts = manifest.counts
         result: dict[str, Any] = {
-            "documents": counts["documents"],
-            "chunks": counts["chunks"],
-            "sentences": counts["sentences"],
+            "documents": counts.documents,
+            "chunks": counts.chunks,
+            "sentences": counts.sentences,
             "in_process_s": round(seconds, 3),
-            "manifest_build_seconds": manifest.get("build_seconds"),
-            "chunks_per_s": round(counts["chunks"] / max(seconds, 1e-9), 1),
-            "texts_embedded_per_s": round((counts["chunks"] + counts["sentences"]) / max(seconds, 1e-9), 1),
+            "manifest_build_seconds": manifest.build_seconds,
+            "chunks_per_s": round(counts.chunks / max(seconds, 1e-9), 1),
+            "texts_embedded_per_s": round((counts.chunks + counts.sentences) / max(seconds, 1e-9), 1),
         }
         command = [*CLI, "index", "--rebuild", "--index-dir", str(Path(folder) / "index")]
         command += ["--corpus-dir", str(corpus_dir), *(["--model", args.model] if args.model else [])]
