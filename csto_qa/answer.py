@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from csto_qa.answer_type import TYPED, AnswerType, Span, defines, find_phrases, is_year, prose_penalty
+from csto_qa.answer_type import (
+    TYPED,
+    AnswerType,
+    Span,
+    continues,
+    defines,
+    find_phrases,
+    is_year,
+    prose_penalty,
+)
 from csto_qa.focus import Focus, coverage, present_terms, question_focus, support, unknown_terms
 from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
 from csto_qa.storage import StoredIndex
@@ -32,6 +41,13 @@ PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, title
 RANK_WEIGHT = 0.2  # times the passage's fused score relative to the first passage's
 NOVELTY_WEIGHT = 0.1  # share of the sentence's content words the question does not have
 LEAD_POOL = 3  # passages whose sentences compete for the lead
+# A sentence that opens with a pronoun ("It is meant to ...") speaks of the previous
+# sentence's subject. When that sentence only restates the question (novelty below
+# RESTATES) or lacks the asked type the continuation has, the continuation is scored with
+# at least CONTEXT_WEIGHT of its cosine and coverage: "This force is called the Collective
+# Rapid Reaction Force." must lose to "It is meant to stop military attacks ...".
+CONTEXT_WEIGHT = 1.0
+RESTATES = 0.5
 # Support factor when neither the lead sentence nor its passage holds the asked type: 0.4
 # also declines answerable questions whose type the detector misses (4.2 % against 3.5 %).
 TYPE_MISSING = 0.5
@@ -152,6 +168,7 @@ class AnswerBuilder:
         self._stems: dict[int, frozenset[str]] = {}
         self._phrases: dict[tuple[int, AnswerType], list[Span]] = {}
         self._phrase_words: dict[tuple[int, AnswerType], list[frozenset[str]]] = {}
+        self._continues: dict[int, bool] = {}
         self._unknown: dict[str, bool] = {}  # focus stem -> never seen in the index, even misspelt
 
     def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
@@ -199,6 +216,12 @@ class AnswerBuilder:
         cached = self._stems.get(sid)
         if cached is None:
             cached = self._stems[sid] = frozenset(stem(w) for w in words(self.sentence_text(sid)))
+        return cached
+
+    def _continues_previous(self, sid: int) -> bool:
+        cached = self._continues.get(sid)
+        if cached is None:
+            cached = self._continues[sid] = continues(self.sentence_text(sid))
         return cached
 
     def _sentence_phrases(self, sid: int, kind: AnswerType) -> list[Span]:
@@ -251,6 +274,9 @@ class AnswerBuilder:
             return -1, 0.0, -math.inf, False
         cosines = self.stored.sentence_vectors[first:last].astype(np.float32) @ vector
         best, best_score, best_typed = first, -math.inf, False
+        # The previous sentence's own cosine and coverage, and whether the continuation may
+        # take them (it restates the question or lacks the asked type).
+        before_cos, before_covered, before_weak, before_typed = 0.0, 0.0, False, False
         for offset, sid in enumerate(range(first, last)):
             text = self.sentence_text(sid)
             typed = self._typed(sid, text, focus)
@@ -259,7 +285,14 @@ class AnswerBuilder:
             own = self._sentence_stems(sid)
             covered = coverage(focus, own & focus.terms.keys())
             novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
-            score = sentence_score(float(cosines[offset]), covered, typed, self._prose_penalty(sid), novelty)
+            cos = float(cosines[offset])
+            own_cos, own_covered = cos, covered
+            if offset and self._continues_previous(sid) and (before_weak or (typed and not before_typed)):
+                cos = max(cos, CONTEXT_WEIGHT * before_cos)
+                covered = max(covered, CONTEXT_WEIGHT * before_covered)
+            before_cos, before_covered = own_cos, own_covered
+            before_weak, before_typed = novelty < RESTATES, typed
+            score = sentence_score(cos, covered, typed, self._prose_penalty(sid), novelty)
             if score > best_score:
                 best, best_score, best_typed = sid, score, typed
         return best, float(cosines[best - first]), best_score, best_typed

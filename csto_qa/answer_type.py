@@ -287,6 +287,20 @@ def _drop_nested(spans: list[Span]) -> list[Span]:
     return out
 
 
+_CONTINUES = re.compile(
+    r"^[\"“(]?(?:(?:however|also|later|then|instead|moreover|meanwhile)\s*,?\s+)?"
+    r"(?:it|its|this|that|these|those|they|their|them|he|his|she|her|the latter|the former|such)\b",
+    re.I,
+)
+
+
+def continues(text: str) -> bool:
+    """True when ``text`` opens with a pronoun or demonstrative ("It is meant to ...",
+    "This was because ...", "He started his job ..."): it speaks of what the sentence
+    before it named, so that sentence's subject is its subject too."""
+    return bool(_CONTINUES.match(text.strip()))
+
+
 def is_year(phrase: str) -> bool:
     return bool(_YEAR_ONLY.match(phrase.strip()))
 
@@ -313,6 +327,8 @@ _REASON = re.compile(
     r"following|amid|caused by|led to|prompted|reason)\b[^.;]*",
     re.I,
 )
+HEADLINE_WORDS = 8  # words before a link that make the line a headline, not a link line
+HEADLINE_PENALTY = 0.3
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
 
 
@@ -330,8 +346,14 @@ def prose_penalty(text: str) -> float:
         return 1.0
     if re.search(r"-{3,}|={3,}", stripped) and letters < 0.5 * len(stripped):
         return 1.0
-    if _URL.search(stripped) or _BIBLIO.search(stripped):
+    if _BIBLIO.search(stripped):
         return 0.8
+    link = _URL.search(stripped)
+    if link:
+        # A headline followed by its link ("Trilateral exercises in Tajikistan completed -
+        # ... https://...") states a fact with its source; a bare link line states nothing.
+        told = [t for t in stripped[: link.start()].split() if t[:1].isalpha()]
+        return HEADLINE_PENALTY if len(told) >= HEADLINE_WORDS else 0.8
     tokens = stripped.split()
     if _FIELD.match(stripped) and stripped[-1] not in ".!?":
         return 0.2  # "Headquarters: Moscow, Russia": an info-box field, a fact

@@ -152,3 +152,38 @@ def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
     assert question_focus("Which countries are members?", idf, 100).words == {"members"}
     # The same word is a focus term when the question does not ask for that type.
     assert "city" in question_focus("What is the budget of the city?", idf, 100).words
+
+
+@pytest.fixture(scope="module")
+def context_engine(tmp_path_factory: pytest.TempPathFactory):
+    """An index whose passages hold a restatement followed by its continuation."""
+    from csto_qa.engine import Engine
+    from csto_qa.indexing import build, quiet
+
+    base = tmp_path_factory.mktemp("context")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "force.txt").write_text(
+        "Force\n"
+        "The Collective Rapid Force is called KSOR. It is meant to stop attacks and fight terrorism.\n",
+        encoding="utf-8",
+    )
+    (corpus / "summit.txt").write_text(
+        "Summit\nNikolai Bordyuzha chaired the summit held in Yerevan in 2010. He later left the post.\n",
+        encoding="utf-8",
+    )
+    build(corpus, base / "index", FakeEncoder(), report=quiet, progress=False)
+    return Engine.open(index_dir=base / "index", corpus_dir=corpus, report=quiet, progress=False)
+
+
+def test_a_continuation_of_a_restatement_leads(context_engine) -> None:
+    # "It is meant to ..." speaks of the force the restatement names: it takes that
+    # sentence's cosine and coverage and wins on the words the question does not have.
+    answer = context_engine.ask("What is the Collective Rapid Force KSOR meant for?", abstain=False)
+    assert answer.passages[0].highlight.startswith("It is meant to stop attacks")
+
+
+def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -> None:
+    # The first sentence carries the asked name; "He later left the post." inherits nothing.
+    answer = context_engine.ask("Who chaired the summit in Yerevan?", abstain=False)
+    assert answer.passages[0].highlight.startswith("Nikolai Bordyuzha chaired")

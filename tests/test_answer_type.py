@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.answer_type import AnswerType, defines, expected_type, find_phrases, prose_penalty
+from csto_qa.answer_type import (
+    HEADLINE_PENALTY,
+    AnswerType,
+    continues,
+    defines,
+    expected_type,
+    find_phrases,
+    prose_penalty,
+)
 
 T = AnswerType
 
@@ -95,3 +103,25 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
     assert prose_penalty("Headquarters: Moscow, Russia") == 0.2
     assert prose_penalty("Member states of the Collective Security Treaty Organization:") == 0.5
     assert prose_penalty("He said: we will stay in the alliance for now.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It is meant to stop military attacks.", True),
+        ("This was because of security problems near its border.", True),
+        ("He started his job on January 1, 2023.", True),
+        ("However, they refused.", True),
+        ("The force is meant to stop attacks.", False),
+        ("Items were sold.", False),  # "It" must be a whole word
+        ("Thessaloniki hosted the meeting.", False),
+    ],
+)
+def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
+    assert continues(text) is expected
+
+
+def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:
+    headline = "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
+    assert prose_penalty(headline) == HEADLINE_PENALTY < 0.8
+    assert prose_penalty("Website of CSTO https://odkb-csto.org/") == 0.8
