@@ -136,7 +136,13 @@ _NOT_PERSON = frozenset(
     on of it this that these they he she we its their csto nato cis sco eaeu un eu gdp january february
     march april may june july august september october november december monday tuesday wednesday
     thursday friday saturday sunday events mission war crisis conflict operation exercise exercises
-    wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col""".split()
+    wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col
+    since after before during following with for from when while however although once until by as
+    at to if national international interest press news agency times post review journal house
+    speaker representatives prime deputy interim former current""".split()
+)
+_TITLES = frozenset(
+    "president minister secretary general chairman speaker prime deputy dr mr mrs ms prof sir gen lt col".split()
 )
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+$", re.I)
 _DEFINING = re.compile(
@@ -219,13 +225,16 @@ def _person_spans(text: str) -> list[Span]:
     for m in _CAP_RUN.finditer(text):
         tokens = m.group().split()
         # Trim institution words off both ends ("President Alexander Lukashenko" → the name).
+        titled = False
         while tokens and tokens[0].strip(".,").casefold() in _NOT_PERSON:
-            tokens.pop(0)
+            titled = tokens.pop(0).strip(".,").casefold() in _TITLES
         while tokens and tokens[-1].strip(".,").casefold() in _NOT_PERSON | {"of", "and", "de", "von"}:
             tokens.pop()
-        if len(tokens) < 2 or any(t.strip(".,").casefold() in _NOT_PERSON for t in tokens):
+        # One word is a name only right after a title ("Foreign Minister Abdrakhmanov").
+        if len(tokens) < (1 if titled else 2) or any(t.strip(".,").casefold() in _NOT_PERSON for t in tokens):
             continue
-        if " ".join(tokens) in country_names() or any(t.strip(".,") in country_names() for t in tokens):
+        bare = [re.sub(r"['’]s$", "", t.strip(".,")) for t in tokens]  # "Russia's" is a country
+        if " ".join(bare) in country_names() or any(t in country_names() for t in bare):
             continue
         start = text.index(tokens[0], m.start())
         end = text.index(tokens[-1], start) + len(tokens[-1])

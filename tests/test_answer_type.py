@@ -125,3 +125,19 @@ def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> Non
     headline = "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
     assert prose_penalty(headline) == HEADLINE_PENALTY < 0.8
     assert prose_penalty("Website of CSTO https://odkb-csto.org/") == 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Foreign Minister Abdrakhmanov put forward a proposal.", ["Abdrakhmanov"]),
+        ("Since Russia's invasion of Ukraine in February 2022, it has not been involved.", []),
+        ("The US think tank The National Interest released an analysis.", []),
+        ("Abdrakhmanov spoke first.", []),  # one word without a title is not taken for a name
+        ("House Speaker Nancy Pelosi visited Yerevan.", ["Nancy Pelosi"]),
+    ],
+)
+def test_person_names_need_two_words_or_a_title_and_are_not_countries_or_institutions(
+    text: str, names: list[str]
+) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
