@@ -142,7 +142,8 @@ _NOT_PERSON = frozenset(
     speaker representatives prime deputy interim former current""".split()
 )
 _TITLES = frozenset(
-    "president minister secretary general chairman speaker prime deputy dr mr mrs ms prof sir gen lt col".split()
+    """president minister secretary general chairman speaker prime deputy
+    dr mr mrs ms prof sir gen lt col""".split()
 )
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+$", re.I)
 _DEFINING = re.compile(

@@ -122,7 +122,9 @@ def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str,
 
 
 def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:
-    headline = "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
+    headline = (
+        "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
+    )
     assert prose_penalty(headline) == HEADLINE_PENALTY < 0.8
     assert prose_penalty("Website of CSTO https://odkb-csto.org/") == 0.8
 
