@@ -93,6 +93,8 @@ def main() -> None:
             "LEAD_POOL": [2, 3, 5],
             "CONTEXT_WEIGHT": [0.0, 0.8, 0.9, 1.0],
             "RESTATES": [0.0, 0.3, 0.5, 0.7],
+            "PASSAGE_WEIGHT": [0.0, 0.2, 0.4, 0.6, 1.0],
+            "PHRASE_REACH": [5.0, 10.0, 20.0, 40.0, 1e9],
             "HEADLINE_PENALTY": [0.2, 0.3, 0.5, 0.8],
             "HEADLINE_WORDS": [5, 8, 12],
         }

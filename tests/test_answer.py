@@ -187,3 +187,21 @@ def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -
     # The first sentence carries the asked name; "He later left the post." inherits nothing.
     answer = context_engine.ask("Who chaired the summit in Yerevan?", abstain=False)
     assert answer.passages[0].highlight.startswith("Nikolai Bordyuzha chaired")
+
+
+def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
+    # "2006" touches "CSTO" (IDF 0.1) and "28 March 2008" follows "parliament" (IDF 3): the
+    # IDF-weighted nearness picks the date the question asks about.
+    idf = {"csto": 0.1, "parliament": 3.0, "ratifi": 3.0, "uzbek": 1.0}
+    focus = question_focus("When did the Uzbek parliament ratify CSTO membership?", idf, 100)
+    text = "It joined the CSTO in 2006 and was ratified by the Uzbek parliament on 28 March 2008."
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 March 2008"
+
+
+def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
+    idf = {"former": 3.0, "member": 0.5, "csto": 0.1}
+    focus = question_focus("how many former members does the csto have", idf, 100)
+    text = "Membership: 6 members, 3 former members, 1 observer"
+    span = pick_phrase(text, AnswerType.NUMBER, focus)
+    assert span is not None and text[span.start : span.end] == "3"

@@ -143,3 +143,36 @@ def test_person_names_need_two_words_or_a_title_and_are_not_countries_or_institu
     text: str, names: list[str]
 ) -> None:
     assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("date armenia froze csto participation", AnswerType.DATE),
+        ("on what date in 1999 was the treaty renewed", AnswerType.DATE),
+        ("Which regions does the alliance serve?", AnswerType.PLACE),
+        ("which BRICS Plus members joined the drills", AnswerType.COUNTRY),
+        ("In which country was Iran invited to observe an exercise?", AnswerType.COUNTRY),
+        ("Which Armenian Security Council secretary lost hope?", AnswerType.PERSON),
+        ("which American politician visited Yerevan?", AnswerType.PERSON),
+        ("Which Kremlin foreign policy adviser threatened to publish it?", AnswerType.PERSON),
+        ("which group did Uzbekistan join instead?", AnswerType.OTHER),
+        ("What is the official language of the alliance?", AnswerType.OTHER),
+    ],
+)
+def test_expected_type_reads_role_nouns_prepositions_and_keyword_questions(
+    question: str, kind: AnswerType
+) -> None:
+    assert expected_type(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("leading interim Kyrgyz President Roza Otunbayeva to request help", ["Roza Otunbayeva"]),
+        ("CSTO Secretary-General Stanislav Zas was criticised.", ["Stanislav Zas"]),
+        ("the Russian President's foreign policy adviser Sergei Prikhodko", ["Sergei Prikhodko"]),
+    ],
+)
+def test_a_name_is_what_follows_the_last_title(text: str, names: list[str]) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
