@@ -35,7 +35,7 @@ DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must s
 COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
 # Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
 # --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
-COVERAGE_WEIGHT = 0.7  # IDF-weighted focus-term coverage of the sentence
+COVERAGE_WEIGHT = 0.5  # IDF-weighted focus-term coverage of the sentence
 TYPE_WEIGHT = 0.5  # the sentence holds a phrase of the expected answer type
 PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
 RANK_WEIGHT = 0.2  # times the passage's fused score relative to the first passage's
@@ -62,6 +62,12 @@ TYPE_MISSING = 0.5
 # ("the bloc" for "the CSTO") is what a passage often says instead of the question's word.
 ABSENT_WEIGHT = 0.0
 EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
+
+
+# Kinds outside TYPED whose phrase is still marked: the predicate of "X is ..." and the
+# reason clause ("because of a trade dispute with Russia"); measured in
+# docs/eval/answer-layer.md (lead section).
+_MARKED_UNTYPED = frozenset({AnswerType.DEFINITION, AnswerType.REASON})
 
 
 def shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
@@ -200,7 +206,7 @@ class AnswerBuilder:
         text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
         the display form spells (a field joined across lines) is given as ``None``.
         """
-        if sid < 0 or (focus.kind not in TYPED and focus.kind is not AnswerType.DEFINITION):
+        if sid < 0 or (focus.kind not in TYPED and focus.kind not in _MARKED_UNTYPED):
             return None
         text = self.sentence_text(sid)
         if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):

@@ -85,9 +85,9 @@ def main() -> None:
 
     if what == "lead":
         grid = {
-            "COVERAGE_WEIGHT": [0.5, 0.7, 0.9],
+            "COVERAGE_WEIGHT": [0.3, 0.4, 0.5, 0.6, 0.7, 0.9],
             "TYPE_WEIGHT": [0.3, 0.5, 0.7],
-            "NOVELTY_WEIGHT": [0.0, 0.1, 0.2],
+            "NOVELTY_WEIGHT": [0.0, 0.1, 0.2, 0.3],
             "PROSE_WEIGHT": [0.2, 0.4, 0.8],
             "RANK_WEIGHT": [0.1, 0.2, 0.3],
             "LEAD_POOL": [2, 3, 5],

@@ -205,3 +205,11 @@ def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
     text = "Membership: 6 members, 3 former members, 1 observer"
     span = pick_phrase(text, AnswerType.NUMBER, focus)
     assert span is not None and text[span.start : span.end] == "3"
+
+
+def test_reason_phrase_is_the_clause_that_gives_the_cause() -> None:
+    focus = question_focus("Why did Belarus boycott the summit?", IDF, 100)
+    assert focus.kind is AnswerType.REASON
+    text = "In 2009, Belarus boycotted the summit because of a trade dispute with Russia."
+    span = pick_phrase(text, AnswerType.REASON, focus)
+    assert span is not None and text[span.start : span.end] == "because of a trade dispute with Russia"
