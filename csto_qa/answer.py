@@ -261,10 +261,13 @@ class AnswerBuilder:
     def focus(self, query: str) -> Focus:
         return question_focus(query, self._idf, self._n_docs)
 
-    def _typed(self, sid: int, text: str, focus: Focus) -> bool:
-        """The sentence holds what the question's form asks for."""
+    def _typed(self, sid: int, text: str, focus: Focus, asked: frozenset[str] | None = None) -> bool:
+        """The sentence holds what the question's form asks for. ``asked`` is the question's
+        folded words, passed by the caller that scores many sentences for one question."""
+        if asked is None:
+            asked = frozenset(fold(w) for w in focus.words)
         if focus.kind is AnswerType.DEFINITION:
-            return defines(text, {fold(w) for w in focus.words})
+            return defines(text, set(asked))
         if focus.kind in TYPED:
             # A phrase of the type that is not made of the question's own words (pick_phrase's
             # rule), with each phrase's words cached: this runs for every candidate sentence.
@@ -275,7 +278,6 @@ class AnswerBuilder:
                     frozenset(words(text[sp.start : sp.end]))
                     for sp in self._sentence_phrases(sid, focus.kind)
                 ]
-            asked = {fold(w) for w in focus.words}
             return any(not found <= asked for found in spans)
         if focus.kind is AnswerType.REASON:
             return bool(self._sentence_phrases(sid, focus.kind))
@@ -290,11 +292,12 @@ class AnswerBuilder:
             return -1, 0.0, -math.inf, False
         cosines = self.stored.sentence_vectors[first:last].astype(np.float32) @ vector
         best, best_score, best_typed = first, -math.inf, False
+        asked = frozenset(fold(w) for w in focus.words)  # once per passage, not per sentence
         # The previous sentence's own cosine and coverage, and whether it only restates.
         before_cos, before_covered, before_weak = 0.0, 0.0, False
         for offset, sid in enumerate(range(first, last)):
             text = self.sentence_text(sid)
-            typed = self._typed(sid, text, focus)
+            typed = self._typed(sid, text, focus, asked)
             # Exact stems here (cached): typo matching is kept for the evidence check,
             # where it runs on three passages, not on every sentence of twenty.
             own = self._sentence_stems(sid)
