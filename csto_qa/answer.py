@@ -4,7 +4,9 @@ phrase, and measure how well the evidence supports the question's focus.
 The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passages by
 :func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
 terms, whether the sentence holds a phrase of the expected answer type, and a penalty for
-text that is not prose. The passage holding it is cited first. The support of the answer
+text that is not prose; a pronoun-led sentence after a restatement of the question scores
+with that sentence's cosine and coverage, and the passages compete with their fused score
+and their own cosine. The passage holding it is cited first. The support of the answer
 (:attr:`Built.support`) is what the engine's decline rule reads.
 """
 
@@ -33,8 +35,8 @@ from csto_qa.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
 COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
-# Weights of the sentence score next to the sentence's cosine (scripts/answer_eval.py
-# --sweep; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
+# Weights of the sentence score next to the sentence's cosine (scripts/answer_sweep.py
+# lead; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
 COVERAGE_WEIGHT = 0.5  # IDF-weighted focus-term coverage of the sentence
 TYPE_WEIGHT = 0.5  # the sentence holds a phrase of the expected answer type
 PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles

@@ -1,6 +1,6 @@
 """Sweep the answer layer's constants on a question set, retrieval done once per question.
 
-    PYTHONPATH=$PWD python scripts/answer_sweep.py lead     # lead-sentence weights
+    PYTHONPATH=$PWD python scripts/answer_sweep.py lead [questions.jsonl] [NAME=value ...]  # lead weights
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline  # decline-rule constants
 
 Each line: the setting, then lead-sentence accuracy, R@1, answer-phrase right-when-shown
