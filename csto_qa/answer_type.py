@@ -44,7 +44,8 @@ class Span:
 
 _LEAD = re.compile(r"^\s*(?:and|but|so|also|then|ok|okay|please)[\s,]+", re.I)
 _DATE_Q = re.compile(
-    r"^(?:when\b|since when\b|(?:in |by |from )?(?:what|which) (?:year|month|date|day|decade)\b|"
+    r"^(?:when\b|since when\b|date\b|"
+    r"(?:in |by |from |on |at )?(?:what|which) (?:year|month|date|day|decade)\b|"
     r"what (?:is|was) the date\b|how long ago\b)|\b(?:in|from|since) (?:what|which) year\b",
     re.I,
 )
@@ -54,17 +55,24 @@ _NUMBER_Q = re.compile(
     re.I,
 )
 _COUNTRY_Q = re.compile(
-    r"^(?:which|what)(?: \w+)? (?:countries|country|states|state|nations|nation|members|member states|"
+    r"^(?:(?:in|from|to|with) )?(?:which|what)(?: [\w-]+){0,3}? "
+    r"(?:countries|country|states|state|nations|nation|members|member states|"
     r"republics)\b|^who (?:are|were|is|was) (?:the )?(?:\w+ )?(?:members|member states|founding members|"
     r"observers)\b",
     re.I,
 )
 _PLACE_Q = re.compile(
-    r"^where\b|^(?:in |at )?(?:what|which) (?:city|town|place|capital|location|region)\b|"
+    r"^where\b|^(?:in |at )?(?:what|which) (?:city|cities|town|towns|place|places|capital|location|region|"
+    r"regions)\b|"
     r"\bheadquarter",
     re.I,
 )
-_PERSON_Q = re.compile(r"^(?:who|whom|whose)\b|^(?:what|which) (?:person|leader|president)\b", re.I)
+_PERSON_Q = re.compile(
+    r"^(?:who|whom|whose)\b|^(?:what|which)(?: [\w-]+){0,3}? (?:person|people|leader|president|secretary|"
+    r"secretary-general|adviser|advisor|minister|politician|spokesman|spokesperson|chairman|"
+    r"diplomat|general|commander|author|analyst)\b",
+    re.I,
+)
 _REASON_Q = re.compile(r"^(?:why\b|for what reason\b|what (?:was|is|were|are) the reasons?\b)", re.I)
 _DEFINE_Q = re.compile(
     r"^(?:what|who) (?:is|are|was|were) (?:an? |the )?(?P<x>[^?]+?)\??$|^define (?P<y>[^?]+?)\??$|"
@@ -136,7 +144,14 @@ _NOT_PERSON = frozenset(
     on of it this that these they he she we its their csto nato cis sco eaeu un eu gdp january february
     march april may june july august september october november december monday tuesday wednesday
     thursday friday saturday sunday events mission war crisis conflict operation exercise exercises
-    wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col""".split()
+    wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col
+    since after before during following with for from when while however although once until by as
+    at to if national international interest press news agency times post review journal house
+    speaker representatives prime deputy interim former current secretary-general""".split()
+)
+_TITLES = frozenset(
+    """president minister secretary general secretary-general chairman speaker prime deputy
+    dr mr mrs ms prof sir gen lt col""".split()
 )
 _PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+$", re.I)
 _DEFINING = re.compile(
@@ -214,18 +229,30 @@ def _merge_lists(text: str, spans: list[Span]) -> list[Span]:
     return merged
 
 
+def _bare(token: str) -> str:
+    """A token folded without its punctuation and possessive ("President's" → "president")."""
+    return re.sub(r"['’]s$", "", token.strip(".,")).casefold()
+
+
 def _person_spans(text: str) -> list[Span]:
     spans = []
     for m in _CAP_RUN.finditer(text):
         tokens = m.group().split()
+        # A name follows the last title in the run ("Kyrgyz President Roza Otunbayeva").
+        titles = [i for i, t in enumerate(tokens) if _bare(t) in _TITLES]
+        if titles and titles[-1] < len(tokens) - 1:
+            tokens = tokens[titles[-1] :]
         # Trim institution words off both ends ("President Alexander Lukashenko" → the name).
-        while tokens and tokens[0].strip(".,").casefold() in _NOT_PERSON:
-            tokens.pop(0)
-        while tokens and tokens[-1].strip(".,").casefold() in _NOT_PERSON | {"of", "and", "de", "von"}:
+        titled = False
+        while tokens and _bare(tokens[0]) in _NOT_PERSON:
+            titled = _bare(tokens.pop(0)) in _TITLES
+        while tokens and _bare(tokens[-1]) in _NOT_PERSON | {"of", "and", "de", "von"}:
             tokens.pop()
-        if len(tokens) < 2 or any(t.strip(".,").casefold() in _NOT_PERSON for t in tokens):
+        # One word is a name only right after a title ("Foreign Minister Abdrakhmanov").
+        if len(tokens) < (1 if titled else 2) or any(_bare(t) in _NOT_PERSON for t in tokens):
             continue
-        if " ".join(tokens) in country_names() or any(t.strip(".,") in country_names() for t in tokens):
+        bare = [re.sub(r"['’]s$", "", t.strip(".,")) for t in tokens]  # "Russia's" is a country
+        if " ".join(bare) in country_names() or any(t in country_names() for t in bare):
             continue
         start = text.index(tokens[0], m.start())
         end = text.index(tokens[-1], start) + len(tokens[-1])
@@ -287,6 +314,20 @@ def _drop_nested(spans: list[Span]) -> list[Span]:
     return out
 
 
+_CONTINUES = re.compile(
+    r"^[\"“(]?(?:(?:however|also|later|then|instead|moreover|meanwhile)\s*,?\s+)?"
+    r"(?:it|its|this|that|these|those|they|their|them|he|his|she|her|the latter|the former|such)\b",
+    re.I,
+)
+
+
+def continues(text: str) -> bool:
+    """True when ``text`` opens with a pronoun or demonstrative ("It is meant to ...",
+    "This was because ...", "He started his job ..."): it speaks of what the sentence
+    before it named, so that sentence's subject is its subject too."""
+    return bool(_CONTINUES.match(text.strip()))
+
+
 def is_year(phrase: str) -> bool:
     return bool(_YEAR_ONLY.match(phrase.strip()))
 
@@ -313,6 +354,8 @@ _REASON = re.compile(
     r"following|amid|caused by|led to|prompted|reason)\b[^.;]*",
     re.I,
 )
+HEADLINE_WORDS = 8  # words before a link that make the line a headline, not a link line
+HEADLINE_PENALTY = 0.3
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
 
 
@@ -330,8 +373,14 @@ def prose_penalty(text: str) -> float:
         return 1.0
     if re.search(r"-{3,}|={3,}", stripped) and letters < 0.5 * len(stripped):
         return 1.0
-    if _URL.search(stripped) or _BIBLIO.search(stripped):
+    if _BIBLIO.search(stripped):
         return 0.8
+    link = _URL.search(stripped)
+    if link:
+        # A headline followed by its link ("Trilateral exercises in Tajikistan completed -
+        # ... https://...") states a fact with its source; a bare link line states nothing.
+        told = [t for t in stripped[: link.start()].split() if t[:1].isalpha()]
+        return HEADLINE_PENALTY if len(told) >= HEADLINE_WORDS else 0.8
     tokens = stripped.split()
     if _FIELD.match(stripped) and stripped[-1] not in ".!?":
         return 0.2  # "Headquarters: Moscow, Russia": an info-box field, a fact

@@ -152,3 +152,64 @@ def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
     assert question_focus("Which countries are members?", idf, 100).words == {"members"}
     # The same word is a focus term when the question does not ask for that type.
     assert "city" in question_focus("What is the budget of the city?", idf, 100).words
+
+
+@pytest.fixture(scope="module")
+def context_engine(tmp_path_factory: pytest.TempPathFactory):
+    """An index whose passages hold a restatement followed by its continuation."""
+    from csto_qa.engine import Engine
+    from csto_qa.indexing import build, quiet
+
+    base = tmp_path_factory.mktemp("context")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "force.txt").write_text(
+        "Force\n"
+        "The Collective Rapid Force is called KSOR. It is meant to stop attacks and fight terrorism.\n",
+        encoding="utf-8",
+    )
+    (corpus / "summit.txt").write_text(
+        "Summit\nNikolai Bordyuzha chaired the summit held in Yerevan in 2010. He later left the post.\n",
+        encoding="utf-8",
+    )
+    build(corpus, base / "index", FakeEncoder(), report=quiet, progress=False)
+    return Engine.open(index_dir=base / "index", corpus_dir=corpus, report=quiet, progress=False)
+
+
+def test_a_continuation_of_a_restatement_leads(context_engine) -> None:
+    # "It is meant to ..." speaks of the force the restatement names: it takes that
+    # sentence's cosine and coverage and wins on the words the question does not have.
+    answer = context_engine.ask("What is the Collective Rapid Force KSOR meant for?", abstain=False)
+    assert answer.passages[0].highlight.startswith("It is meant to stop attacks")
+
+
+def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -> None:
+    # The first sentence carries the asked name; "He later left the post." inherits nothing.
+    answer = context_engine.ask("Who chaired the summit in Yerevan?", abstain=False)
+    assert answer.passages[0].highlight.startswith("Nikolai Bordyuzha chaired")
+
+
+def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
+    # "2006" touches "CSTO" (IDF 0.1) and "28 March 2008" follows "parliament" (IDF 3): the
+    # IDF-weighted nearness picks the date the question asks about.
+    idf = {"csto": 0.1, "parliament": 3.0, "ratifi": 3.0, "uzbek": 1.0}
+    focus = question_focus("When did the Uzbek parliament ratify CSTO membership?", idf, 100)
+    text = "It joined the CSTO in 2006 and was ratified by the Uzbek parliament on 28 March 2008."
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 March 2008"
+
+
+def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
+    idf = {"former": 3.0, "member": 0.5, "csto": 0.1}
+    focus = question_focus("how many former members does the csto have", idf, 100)
+    text = "Membership: 6 members, 3 former members, 1 observer"
+    span = pick_phrase(text, AnswerType.NUMBER, focus)
+    assert span is not None and text[span.start : span.end] == "3"
+
+
+def test_reason_phrase_is_the_clause_that_gives_the_cause() -> None:
+    focus = question_focus("Why did Belarus boycott the summit?", IDF, 100)
+    assert focus.kind is AnswerType.REASON
+    text = "In 2009, Belarus boycotted the summit because of a trade dispute with Russia."
+    span = pick_phrase(text, AnswerType.REASON, focus)
+    assert span is not None and text[span.start : span.end] == "because of a trade dispute with Russia"

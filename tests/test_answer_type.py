@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.answer_type import AnswerType, defines, expected_type, find_phrases, prose_penalty
+from csto_qa.answer_type import (
+    HEADLINE_PENALTY,
+    AnswerType,
+    continues,
+    defines,
+    expected_type,
+    find_phrases,
+    prose_penalty,
+)
 
 T = AnswerType
 
@@ -95,3 +103,76 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
     assert prose_penalty("Headquarters: Moscow, Russia") == 0.2
     assert prose_penalty("Member states of the Collective Security Treaty Organization:") == 0.5
     assert prose_penalty("He said: we will stay in the alliance for now.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It is meant to stop military attacks.", True),
+        ("This was because of security problems near its border.", True),
+        ("He started his job on January 1, 2023.", True),
+        ("However, they refused.", True),
+        ("The force is meant to stop attacks.", False),
+        ("Items were sold.", False),  # "It" must be a whole word
+        ("Thessaloniki hosted the meeting.", False),
+    ],
+)
+def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
+    assert continues(text) is expected
+
+
+def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:
+    headline = (
+        "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
+    )
+    assert prose_penalty(headline) == HEADLINE_PENALTY < 0.8
+    assert prose_penalty("Website of CSTO https://odkb-csto.org/") == 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Foreign Minister Abdrakhmanov put forward a proposal.", ["Abdrakhmanov"]),
+        ("Since Russia's invasion of Ukraine in February 2022, it has not been involved.", []),
+        ("The US think tank The National Interest released an analysis.", []),
+        ("Abdrakhmanov spoke first.", []),  # one word without a title is not taken for a name
+        ("House Speaker Nancy Pelosi visited Yerevan.", ["Nancy Pelosi"]),
+    ],
+)
+def test_person_names_need_two_words_or_a_title_and_are_not_countries_or_institutions(
+    text: str, names: list[str]
+) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("date armenia froze csto participation", AnswerType.DATE),
+        ("on what date in 1999 was the treaty renewed", AnswerType.DATE),
+        ("Which regions does the alliance serve?", AnswerType.PLACE),
+        ("which BRICS Plus members joined the drills", AnswerType.COUNTRY),
+        ("In which country was Iran invited to observe an exercise?", AnswerType.COUNTRY),
+        ("Which Armenian Security Council secretary lost hope?", AnswerType.PERSON),
+        ("which American politician visited Yerevan?", AnswerType.PERSON),
+        ("Which Kremlin foreign policy adviser threatened to publish it?", AnswerType.PERSON),
+        ("which group did Uzbekistan join instead?", AnswerType.OTHER),
+        ("What is the official language of the alliance?", AnswerType.OTHER),
+    ],
+)
+def test_expected_type_reads_role_nouns_prepositions_and_keyword_questions(
+    question: str, kind: AnswerType
+) -> None:
+    assert expected_type(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("leading interim Kyrgyz President Roza Otunbayeva to request help", ["Roza Otunbayeva"]),
+        ("CSTO Secretary-General Stanislav Zas was criticised.", ["Stanislav Zas"]),
+        ("the Russian President's foreign policy adviser Sergei Prikhodko", ["Sergei Prikhodko"]),
+    ],
+)
+def test_a_name_is_what_follows_the_last_title(text: str, names: list[str]) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
