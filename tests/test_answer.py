@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_reliability_index import FakeEncoder
+from fakes import FakeEncoder
 
 from csto_qa.answer import pick_phrase, sentence_score
 from csto_qa.answer_type import AnswerType

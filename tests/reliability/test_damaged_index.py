@@ -26,7 +26,7 @@ from csto_qa.folders import build_lock, recover_interrupted_swap
 from csto_qa.indexing import build, quiet
 from csto_qa.storage import INDEX_FILES, load_index
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "When did Uzbekistan suspend its membership?"
 
 
