@@ -44,7 +44,13 @@ TYPE_WORDS = {
 }
 # Words that end the asked-for noun phrase ("the population OF tajikistan", "how many
 # tanks DOES"): prepositions and auxiliaries, then every other stop word.
-_PHRASE_END = frozenset("of in for at on to from by with per each among between during".split())
+# Prepositions end the head phrase; one right after "what was" means the question asks
+# about a relation ("what was behind the boycott"), not for a named thing: no head.
+_PHRASE_END = frozenset(
+    "of in for at on to from by with per each among between during behind about after before"
+    " against under over into like within without through towards toward near since until via"
+    " across around beyond".split()
+)
 _DETERMINERS = frozenset("the a an this that its their his her one".split())
 _AUXILIARIES = frozenset("is are was were".split())
 _TOKEN = re.compile(r"[^\W_]+(?:['’]s)?", re.UNICODE)

@@ -30,6 +30,8 @@ IDF = {
         ("What is the name of the air base?", ["air", "base"]),  # "name" is form: its object
         ("Who founded NATO?", []),  # no counted or named noun in this form
         ("When did Uzbekistan suspend its membership?", []),
+        ("What was behind Belarus boycotting the summit?", []),  # a relation asked for, no named thing
+        ("What is the CSTO's counterpart to Article 5?", ["counterpart"]),  # a preposition ends it
     ],
 )
 def test_head_words_come_from_the_question_form(question: str, head: list[str]) -> None:
