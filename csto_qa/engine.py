@@ -13,19 +13,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from csto_qa.answer import AnswerBuilder
-from csto_qa.chunking import ChunkParams
+from csto_qa.answer.assemble import AnswerBuilder
+from csto_qa.answer.decline import confidence as decline_score
+from csto_qa.answer.decline import decline_message
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
-from csto_qa.decline import confidence as decline_score
-from csto_qa.decline import decline_message
-from csto_qa.embedding import TextEncoder, load_encoder, resolve_model_name
+from csto_qa.embedding.encoder import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.errors import QueryError
-from csto_qa.followup import contextualize
-from csto_qa.indexing import Reporter, open_index, stderr_reporter
+from csto_qa.index.build import Reporter, open_index, stderr_reporter
+from csto_qa.index.storage import StoredIndex
+from csto_qa.ingest.chunking import ChunkParams
 from csto_qa.records import Answer, Document
-from csto_qa.retriever import Retriever
-from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import clean_query, tokenize
+from csto_qa.retrieval.followup import contextualize
+from csto_qa.retrieval.retriever import Retriever
+from csto_qa.retrieval.tokenizing import clean_query, tokenize
 
 MAX_HISTORY = 10  # earlier questions a follow-up may lean on (the latest ones)
 EMPTY_QUESTION = "Please type a question about the CSTO, for example: When was the CSTO founded?"
@@ -43,6 +43,8 @@ def cut_note(length: int, limit: int) -> str:
 
 def _say(*parts: str) -> str:
     return " ".join(p for p in parts if p)
+
+
 EMPTY_CORPUS = "The corpus is empty: add .txt or .md files to corpus/ and run: csto-qa index"
 
 
@@ -185,7 +187,7 @@ class Engine:
         passages = built.passages
         # One score for the decline rule: the cosine evidence (off-topic questions fail it)
         # capped by the focus support of the lead passage (on-topic questions the documents
-        # do not answer fail that); see csto_qa/decline.py.
+        # do not answer fail that); see csto_qa/answer/decline.py.
         confidence = decline_score(built.cosine, built.support)
         threshold = self.settings.abstain_threshold
         if not passages or (abstain and built.cosine < threshold):

@@ -16,9 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-import csto_qa.answer as answer_module
-import csto_qa.answer_type as answer_type_module
-import csto_qa.decline as decline_module
+import csto_qa.answer.answer_type as answer_type_module
+import csto_qa.answer.assemble as answer_module
+import csto_qa.answer.decline as decline_module
 
 
 def owner(name: str, default: object) -> object:
@@ -35,9 +35,9 @@ def norm(text: str) -> str:
 
 def main() -> None:
     from csto_qa.engine import Engine
-    from csto_qa.followup import contextualize
-    from csto_qa.indexing import quiet
-    from csto_qa.tokenizing import tokenize
+    from csto_qa.index.build import quiet
+    from csto_qa.retrieval.followup import contextualize
+    from csto_qa.retrieval.tokenizing import tokenize
 
     what = sys.argv[1] if len(sys.argv) > 1 else "lead"
     engine = Engine.open(report=quiet, progress=False)

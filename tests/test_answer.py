@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fakes import FakeEncoder
 
-from csto_qa.answer import pick_phrase, sentence_score
-from csto_qa.answer_type import AnswerType
-from csto_qa.decline import confidence, decline_message, indirect
-from csto_qa.focus import coverage, present_terms, question_focus, support, unknown_terms
+from csto_qa.answer.answer_type import AnswerType
+from csto_qa.answer.assemble import pick_phrase, sentence_score
+from csto_qa.answer.decline import confidence, decline_message, indirect
+from csto_qa.answer.focus import coverage, present_terms, question_focus, support, unknown_terms
 
 IDF = {"council": 2.0, "leader": 1.5, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0}
 
@@ -79,7 +79,7 @@ def test_decline_message_names_what_is_missing() -> None:
 @pytest.fixture(scope="module")
 def fake_engine(tmp_path_factory: pytest.TempPathFactory):
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
+    from csto_qa.index.build import build, quiet
 
     base = tmp_path_factory.mktemp("answer")
     corpus = base / "corpus"
@@ -145,7 +145,7 @@ def test_unknown_focus_declines_with_the_passages_folded(fake_engine, tmp_path: 
 
 
 def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
-    from csto_qa.focus import question_focus
+    from csto_qa.answer.focus import question_focus
 
     idf = {"citi": 2.0, "headquart": 3.0, "countri": 1.0, "member": 1.0, "budget": 4.0}
     assert question_focus("In which city is the headquarters?", idf, 100).words == {"headquarters"}
@@ -158,7 +158,7 @@ def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
 def context_engine(tmp_path_factory: pytest.TempPathFactory):
     """An index whose passages hold a restatement followed by its continuation."""
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
+    from csto_qa.index.build import build, quiet
 
     base = tmp_path_factory.mktemp("context")
     corpus = base / "corpus"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from fakes import FakeEncoder, write_tiny_corpus
 
-from csto_qa.answer import AnswerBuilder, _Bounded
+from csto_qa.answer.assemble import AnswerBuilder, _Bounded
 from csto_qa.engine import Engine
-from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import stem, words
+from csto_qa.index.storage import StoredIndex
+from csto_qa.retrieval.tokenizing import stem, words
 
 QUESTIONS = [
     "When was the CSTO founded?",
@@ -23,8 +23,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> StoredIndex:
-    from csto_qa.indexing import build, quiet
-    from csto_qa.storage import load_index
+    from csto_qa.index.build import build, quiet
+    from csto_qa.index.storage import load_index
 
     root = tmp_path_factory.mktemp("features")
     build(write_tiny_corpus(root / "corpus"), root / "index", FakeEncoder(), report=quiet, progress=False)

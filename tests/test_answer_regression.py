@@ -18,8 +18,8 @@ ON_TOPIC_DECLINED_FLOOR = 0.45  # 22 of 49 (measured 25)
 
 @pytest.fixture(scope="module")
 def hybrid(engine):
-    from csto_qa.evalset import default_questions_path, load_questions
-    from csto_qa.evaluation import evaluate
+    from csto_qa.evaluation.evaluate import evaluate
+    from csto_qa.evaluation.questions import default_questions_path, load_questions
 
     return evaluate(engine, load_questions(default_questions_path()), ("hybrid",), k=10).summaries["hybrid"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.answer_type import (
+from csto_qa.answer.answer_type import (
     HEADLINE_PENALTY,
     AnswerType,
     continues,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from csto_qa.chunking import ChunkParams, chunk_corpus, chunk_document
 from csto_qa.errors import CstoQaError
-from csto_qa.ingest import load_corpus
+from csto_qa.ingest.chunking import ChunkParams, chunk_corpus, chunk_document
+from csto_qa.ingest.corpus import load_corpus
 from csto_qa.records import Document
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from csto_qa.answer_type import AnswerType
-from csto_qa.decline import SUPPORT_SCALE, confidence, decline_message, indirect
+from csto_qa.answer.answer_type import AnswerType
+from csto_qa.answer.decline import SUPPORT_SCALE, confidence, decline_message, indirect
 from csto_qa.records import Hit
 from tests.fakes import FakeEncoder
 
@@ -30,7 +30,7 @@ FILLER = [
 @pytest.fixture(scope="module")
 def tiny_engine(tmp_path_factory: pytest.TempPathFactory):
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
+    from csto_qa.index.build import build, quiet
 
     base = tmp_path_factory.mktemp("decline")
     corpus = base / "corpus"
@@ -44,7 +44,7 @@ def tiny_engine(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _load(index_dir):
-    from csto_qa.storage import load_index
+    from csto_qa.index.storage import load_index
 
     return load_index(index_dir), FakeEncoder()
 
@@ -145,8 +145,8 @@ def test_indirect_question(question: str, said: str | None) -> None:
 def test_decline_floors_on_the_real_set(engine) -> None:
     """Floors a question or two below what this rule measured (docs/eval/answer-layer.md,
     hybrid: wrongly declined 6 of 142, on-topic declined 36 of 49, off-topic 5 of 7)."""
-    from csto_qa.evalset import default_questions_path, load_questions
-    from csto_qa.evaluation import evaluate
+    from csto_qa.evaluation.evaluate import evaluate
+    from csto_qa.evaluation.questions import default_questions_path, load_questions
 
     metrics = (
         evaluate(engine, load_questions(default_questions_path()), ("hybrid",), k=10)

@@ -8,7 +8,7 @@ import numpy as np
 def test_dense_search_keeps_thread_setting_and_reconstructs_in_batch() -> None:
     import faiss
 
-    from csto_qa.dense import DenseIndex
+    from csto_qa.retrieval.dense import DenseIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((500, 16)).astype(np.float32)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from csto_qa import embedding, embedding_export
+from csto_qa.embedding import encoder as embedding
+from csto_qa.embedding import export as embedding_export
 from csto_qa.errors import ModelError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +152,8 @@ def _no_export(model_dir: Path) -> bytes:
 _WARM_START = """
 import json, os, sys
 before = dict(os.environ)
-from csto_qa import embedding, embedding_export
+from csto_qa.embedding import encoder as embedding
+from csto_qa.embedding import export as embedding_export
 def refuse(model_dir):
     raise SystemExit("exported again")
 embedding_export.export_graph = refuse
@@ -187,7 +189,7 @@ _LIBRARY_ONLY = """
 import json, os
 before = dict(os.environ)
 from sentence_transformers import SentenceTransformer
-from csto_qa.embedding import bundled_model_dir
+from csto_qa.embedding.encoder import bundled_model_dir
 SentenceTransformer(str(bundled_model_dir()), device="cpu", local_files_only=True)
 changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
 print(json.dumps({"torch": True, "changed": changed, "runtime": "torch"}))
@@ -207,7 +209,7 @@ def test_torch_runtime_writes_no_environment_variable_of_its_own(tmp_path: Path)
 
 
 def test_unknown_runtime_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from csto_qa.embedding import RUNTIME_ENV, resolve_runtime
+    from csto_qa.embedding.encoder import RUNTIME_ENV, resolve_runtime
 
     monkeypatch.setenv(RUNTIME_ENV, "cuda")
     with pytest.raises(ModelError, match="CSTO_QA_RUNTIME"):

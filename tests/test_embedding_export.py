@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csto_qa.embedding_export import quantize_graph
+from csto_qa.embedding.export import quantize_graph
 
 
 def _matmul_graph(weights: np.ndarray) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fakes import EVAL_QUESTIONS as QUESTIONS
 
-from csto_qa.eval_report import readme_table, render_markdown, render_table, write_report
+from csto_qa.evaluation.report import readme_table, render_markdown, render_table, write_report
 
 
 def test_report_writer_writes_json_markdown_and_png(fake_report, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests for the retrieval evaluation set and its checker (csto_qa.evalset)."""
+"""Tests for the retrieval evaluation set and its checker (csto_qa.evaluation.questions)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # works without installing the package
     sys.path.insert(0, str(REPO_ROOT))
 
-evalset = importlib.import_module("csto_qa.evalset")
+evalset = importlib.import_module("csto_qa.evaluation.questions")
 CATEGORIES = evalset.CATEGORIES
 MIN_CATEGORY_COUNTS = evalset.MIN_CATEGORY_COUNTS
 EvalQuestion = evalset.EvalQuestion

@@ -16,9 +16,9 @@ from fakes import eval_question as _q
 
 from csto_qa.cli import main
 from csto_qa.errors import CstoQaError, QueryError
-from csto_qa.eval_report import render_markdown, render_table, write_report
-from csto_qa.evalset import EvalQuestion, default_questions_path, load_questions
-from csto_qa.evaluation import QuestionsFileError, evaluate, parse_modes, read_questions
+from csto_qa.evaluation.evaluate import QuestionsFileError, evaluate, parse_modes, read_questions
+from csto_qa.evaluation.questions import EvalQuestion, default_questions_path, load_questions
+from csto_qa.evaluation.report import render_markdown, render_table, write_report
 
 # Regression floors for hybrid retrieval on corpus/eval/questions.jsonl with the shipped
 # defaults, a little below the measured values (docs/eval/report.md: recall@5 0.958 = 136/142,
@@ -131,7 +131,7 @@ def test_follow_up_with_and_without_history() -> None:
 
 
 def test_results_json_round_trip_keeps_answer_fields(tmp_path: Path) -> None:
-    from csto_qa.eval_results import EvalReport
+    from csto_qa.evaluation.results import EvalReport
 
     report = evaluate(FakeEngine(ANSWER_RANKINGS, PHRASES), ANSWER_TEXT_QUESTIONS, ["hybrid"], k=3)
     paths = write_report(report, tmp_path / "out")
@@ -253,7 +253,7 @@ def test_hybrid_beats_each_retriever_alone(shipped_report) -> None:
 
 
 def test_lead_unreachable_names_answers_that_cross_sentences() -> None:
-    from csto_qa.evaluation import lead_unreachable
+    from csto_qa.evaluation.evaluate import lead_unreachable
     from csto_qa.records import Document, Sentence
 
     text = "Official language\n|\nRussian |\nThe treaty was signed on 15 May 1992."
@@ -297,7 +297,7 @@ def test_answer_level_figures_on_the_real_set(shipped_report) -> None:
 
 
 def test_set_option_reads_any_engine_setting_with_its_type() -> None:
-    from csto_qa.evaluation import parse_settings
+    from csto_qa.evaluation.evaluate import parse_settings
 
     assert parse_settings(["alpha=0.5", "fusion=rrf", "rrf-k=10"]) == {
         "alpha": 0.5,

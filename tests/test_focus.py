@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.answer_type import AnswerType
-from csto_qa.focus import head_words, question_focus, support
+from csto_qa.answer.answer_type import AnswerType
+from csto_qa.answer.focus import head_words, question_focus, support
 
 IDF = {
     "tank": 3.0,

@@ -14,8 +14,8 @@ from fakes import FakeEncoder
 from csto_qa.config import default_index_dir
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexLocationError
-from csto_qa.folders import OWNER_MARKER, check_location, clean_leftovers, not_ours
-from csto_qa.indexing import build, quiet
+from csto_qa.index.build import build, quiet
+from csto_qa.index.folders import OWNER_MARKER, check_location, clean_leftovers, not_ours
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csto_qa.followup import contextualize, needs_context
+from csto_qa.retrieval.followup import contextualize, needs_context
 
 
 def test_pronoun_follow_up_gets_the_previous_names() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from csto_qa.fusion import as_dict, convex, convex_scores, fuse, min_max, pooled, ranks, rrf
+from csto_qa.retrieval.fusion import as_dict, convex, convex_scores, fuse, min_max, pooled, ranks, rrf
 
 
 def test_ranks_are_one_based_and_break_ties_by_id() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
 
-from csto_qa.chunking import ChunkAccount, ChunkParams
 from csto_qa.cli import account_lines
-from csto_qa.indexing import build, open_index, stale_reason
-from csto_qa.storage import load_index
+from csto_qa.index.build import build, open_index, stale_reason
+from csto_qa.index.storage import load_index
+from csto_qa.ingest.chunking import ChunkAccount, ChunkParams
 
 PROSE = (
     "The Collective Security Treaty Organization was founded in 2002 by six states. "

@@ -23,10 +23,10 @@ from format_fixtures import (
 )
 
 from csto_qa.cli import format_answer
-from csto_qa.indexing import build, quiet, stale_reason
-from csto_qa.ingest import MAX_FILE_ENV, corpus_fingerprint, load_corpus, shown
+from csto_qa.index.build import build, quiet, stale_reason
+from csto_qa.index.storage import load_index
+from csto_qa.ingest.corpus import MAX_FILE_ENV, corpus_fingerprint, load_corpus, shown
 from csto_qa.records import Document
-from csto_qa.storage import load_index
 
 RAW_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -132,7 +132,7 @@ def test_a_changed_pdf_makes_the_index_stale(tmp_path: Path) -> None:
     manifest = build(corpus, tmp_path / "index", FakeEncoder(), report=quiet, progress=False)
     (corpus / "briefing.pdf").write_bytes(pdf_bytes([["# Article 1", "A new text."]]))
     reason = stale_reason(
-        manifest, corpus, "fake-encoder", __import__("csto_qa.chunking").chunking.ChunkParams()
+        manifest, corpus, "fake-encoder", __import__("csto_qa.ingest.chunking").ingest.chunking.ChunkParams()
     )
     assert reason is not None and "briefing.pdf" in reason
 
@@ -221,8 +221,8 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_warning_and_the_limit_can_
     (corpus / "huge.txt").write_bytes(b"The treaty text goes on. " * 50_000)  # 1.25 MB
     monkeypatch.setenv(MAX_FILE_ENV, "1")
     opened: list[str] = []
-    real = __import__("csto_qa.ingest").ingest.file_sha256
-    monkeypatch.setattr("csto_qa.ingest.file_sha256", lambda p: opened.append(p.name) or real(p))
+    real = __import__("csto_qa.ingest.corpus").ingest.corpus.file_sha256
+    monkeypatch.setattr("csto_qa.ingest.corpus.file_sha256", lambda p: opened.append(p.name) or real(p))
     loaded = load_corpus(corpus)
     assert [d.doc_id for d in loaded.documents] == ["small"]
     (warning,) = loaded.warnings
@@ -319,7 +319,7 @@ def test_a_link_to_proc_self_gives_the_same_fingerprint_in_another_process(tmp_p
     corpus = write(tmp_path / "corpus", {"ok.txt": "The CSTO was founded in 2002."})
     (corpus / "proc.txt").symlink_to("/proc/self/status")
     code = (
-        "import json, sys; from csto_qa.ingest import corpus_fingerprint; "
+        "import json, sys; from csto_qa.ingest.corpus import corpus_fingerprint; "
         "print(json.dumps(corpus_fingerprint(sys.argv[1])))"
     )
     other = subprocess.run(
@@ -329,7 +329,7 @@ def test_a_link_to_proc_self_gives_the_same_fingerprint_in_another_process(tmp_p
 
 
 def test_large_files_are_announced_while_they_are_read(tmp_path: Path) -> None:
-    from csto_qa.ingest import PROGRESS_BYTES, load_corpus
+    from csto_qa.ingest.corpus import PROGRESS_BYTES, load_corpus
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from csto_qa.chunking import ChunkParams, chunk_corpus
-from csto_qa.evalset import default_questions_path, load_questions
-from csto_qa.ingest import load_corpus
-from csto_qa.lexical import BM25Index
-from csto_qa.tokenizing import tokenize
+from csto_qa.evaluation.questions import default_questions_path, load_questions
+from csto_qa.ingest.chunking import ChunkParams, chunk_corpus
+from csto_qa.ingest.corpus import load_corpus
+from csto_qa.retrieval.lexical import BM25Index
+from csto_qa.retrieval.tokenizing import tokenize
 
 RTOL, ATOL = 1e-5, 1e-5
 
@@ -45,9 +45,9 @@ def test_real_corpus_eval_questions(real_corpus: list[list[str]]) -> None:
 
 def test_real_corpus_large_corpus_path(real_corpus: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     # Corpora of SCIPY_MIN_DOCS passages or more are scored with scipy's sparse product.
-    import csto_qa.lexical
+    import csto_qa.retrieval.lexical
 
-    monkeypatch.setattr(csto_qa.lexical, "SCIPY_MIN_DOCS", 0)
+    monkeypatch.setattr(csto_qa.retrieval.lexical, "SCIPY_MIN_DOCS", 0)
     queries = [tokenize(q.question) for q in load_questions(default_questions_path())]
     assert_same_scores(real_corpus, queries + [["csto"], []])
 
@@ -126,7 +126,7 @@ def test_search_matches_reference_order(real_corpus: list[list[str]]) -> None:
 @pytest.mark.parametrize("kind", ["dense", "sparse", "ties"])
 def test_top_candidates_hold_the_exact_top_k(n: int, kind: str) -> None:
     # The sampled threshold must never lose a document of the exact top k.
-    from csto_qa.lexical import top_candidates
+    from csto_qa.retrieval.lexical import top_candidates
 
     rng = np.random.default_rng(n)
     scores = rng.random(n).astype(np.float32)

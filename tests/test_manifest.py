@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fakes import FakeEncoder, fake_manifest, write_tiny_corpus
 
-from csto_qa.chunking import ChunkAccount, ChunkParams
 from csto_qa.errors import IndexCorruptError
-from csto_qa.indexing import build, quiet
-from csto_qa.manifest import FORMAT_VERSION, FileEntry, IndexManifest, read_manifest
+from csto_qa.index.build import build, quiet
+from csto_qa.index.manifest import FORMAT_VERSION, FileEntry, IndexManifest, read_manifest
+from csto_qa.ingest.chunking import ChunkAccount, ChunkParams
 
 # The keys the untyped writer produced before the manifest was a dataclass: the on-disk
 # format (version 2) must not change.

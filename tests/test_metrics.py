@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from csto_qa.metrics import (
+from csto_qa.evaluation.metrics import (
     Outcome,
     abstention_rates,
     dcg_at_k,

@@ -16,8 +16,8 @@ from format_fixtures import (
     two_page_pdf,
 )
 
-from csto_qa.readers import UnreadableDocument, read
-from csto_qa.readers.pdf import assemble, drop_furniture
+from csto_qa.ingest.readers import UnreadableDocument, read
+from csto_qa.ingest.readers.pdf import assemble, drop_furniture
 from csto_qa.records import page_span
 
 # --- pure functions, by hand -------------------------------------------------------------------

@@ -10,10 +10,10 @@ import pytest
 from fakes import FakeEncoder, write_tiny_corpus
 
 from csto_qa.config import EngineSettings
+from csto_qa.index.storage import StoredIndex
 from csto_qa.records import Hit
-from csto_qa.retriever import Retriever
-from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import tokenize
+from csto_qa.retrieval.retriever import Retriever
+from csto_qa.retrieval.tokenizing import tokenize
 
 # Beside the two tiny documents, short ones of their own topics: with two passages every
 # BM25 IDF is at most zero and the lexical side would return nothing to fuse.
@@ -38,8 +38,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> StoredIndex:
-    from csto_qa.indexing import build, quiet
-    from csto_qa.storage import load_index
+    from csto_qa.index.build import build, quiet
+    from csto_qa.index.storage import load_index
 
     root = tmp_path_factory.mktemp("retriever")
     corpus = write_tiny_corpus(root / "corpus")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csto_qa.sentences import split_sentences
+from csto_qa.ingest.sentences import split_sentences
 
 
 def spans(text: str) -> list[str]:

@@ -15,10 +15,10 @@ from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexCorruptError
-from csto_qa.indexing import build, quiet
+from csto_qa.index.build import build, quiet
+from csto_qa.index.storage import DATA_FILES, load_index, save_index
 from csto_qa.plainfiles import file_sha256
-from csto_qa.storage import DATA_FILES, load_index, save_index
-from csto_qa.tokenizing import tokenize
+from csto_qa.retrieval.tokenizing import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "When did Uzbekistan suspend its membership?"

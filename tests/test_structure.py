@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from csto_qa.citations import citation_like, citation_runs
-from csto_qa.structure import Item, ItemKind, Reason, analyse
+from csto_qa.ingest.citations import citation_like, citation_runs
+from csto_qa.ingest.structure import Item, ItemKind, Reason, analyse
 
 DATA = Path(__file__).parent / "data" / "structure"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csto_qa.tokenizing import fold, tokenize, words
+from csto_qa.retrieval.tokenizing import fold, tokenize, words
 
 
 def test_case_and_accents_are_folded() -> None:

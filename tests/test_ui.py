@@ -14,22 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_run_loads_the_engine_before_serving(monkeypatch) -> None:
+    import csto_qa.app.ui
     import csto_qa.cli
-    import csto_qa.ui
 
     calls = []
     engine = scripted_engine(lambda *a, **k: None)
-    monkeypatch.setattr(csto_qa.ui, "check_port", lambda host, port: calls.append("port"))
+    monkeypatch.setattr(csto_qa.app.ui, "check_port", lambda host, port: calls.append("port"))
     monkeypatch.setattr(csto_qa.cli, "open_live_engine", lambda args: calls.append("open live") or engine)
-    monkeypatch.setattr(csto_qa.ui, "build_app", lambda e: calls.append("build") or "app")
-    monkeypatch.setattr(csto_qa.ui, "launch", lambda app, host, port, block: calls.append((app, host, port)))
+    monkeypatch.setattr(csto_qa.app.ui, "build_app", lambda e: calls.append("build") or "app")
+    monkeypatch.setattr(
+        csto_qa.app.ui, "launch", lambda app, host, port, block: calls.append((app, host, port))
+    )
     assert csto_qa.cli.main(["app", "--port", "7999"]) == 0
     assert calls == ["port", "open live", "build", ("app", "127.0.0.1", 7999)]
 
 
 def test_a_busy_port_is_a_clear_error_before_the_model_loads() -> None:
+    from csto_qa.app.ui import check_port
     from csto_qa.errors import CstoQaError
-    from csto_qa.ui import check_port
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -52,7 +54,7 @@ def test_app_options_default_to_loopback_port_7860() -> None:
 
 
 def test_importing_the_ui_module_does_not_import_gradio() -> None:
-    code = "import sys, csto_qa.ui; sys.exit('gradio' in sys.modules)"
+    code = "import sys, csto_qa.app.ui; sys.exit('gradio' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 

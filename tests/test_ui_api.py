@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fakes import sample_answer, scripted_engine
 
+from csto_qa.app.api import ask_json
 from csto_qa.errors import QueryError
-from csto_qa.ui_api import ask_json
 
 
 def test_ask_json_passes_the_request_on_and_returns_the_answer_dict() -> None:

@@ -7,7 +7,7 @@ from fakes import sample_passage as passage
 
 
 def test_the_whole_document_page_marks_passage_sentence_and_escapes() -> None:
-    from csto_qa.ui_document import render_document_page
+    from csto_qa.app.document import render_document_page
 
     p = passage()
     spans = {"start": p.start, "end": p.end, "hs": p.highlight_start, "he": p.highlight_end}

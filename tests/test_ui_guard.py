@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def test_the_guard_rules_by_hand() -> None:
-    from csto_qa.ui_guard import RequestGuard, allowed_hosts, host_name
+    from csto_qa.app.guard import RequestGuard, allowed_hosts, host_name
 
     assert host_name("LOCALHOST:7860") == "localhost" and host_name("[::1]:7860") == "::1"
     hosts = allowed_hosts("127.0.0.1", ["qa.example.org"])

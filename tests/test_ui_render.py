@@ -8,8 +8,8 @@ from fakes import sample_answer as answer
 from fakes import sample_lookup as lookup
 from fakes import sample_passage as passage
 
+from csto_qa.app.render import esc, mark, render_answer, render_context, render_question, render_scores
 from csto_qa.records import Document
-from csto_qa.ui_render import esc, mark, render_answer, render_context, render_question, render_scores
 
 HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> **bold** what is the CSTO?"
 
@@ -73,7 +73,7 @@ def test_render_scores_explains_missing_ranks_and_modes() -> None:
 
 
 def test_source_and_licence_links_come_from_the_manifest_text() -> None:
-    from csto_qa.ui_render import licence_url, source_url
+    from csto_qa.app.render import licence_url, source_url
 
     wiki = "English Wikipedia article 'Collective Security Treaty Organization', flattened to one paragraph"
     assert source_url(wiki) == "https://en.wikipedia.org/wiki/Collective_Security_Treaty_Organization"
@@ -89,7 +89,7 @@ def test_source_and_licence_links_come_from_the_manifest_text() -> None:
 
 
 def test_the_card_names_source_and_licence_and_links_the_whole_document() -> None:
-    from csto_qa.ui_render import render_passage
+    from csto_qa.app.render import render_passage
 
     doc = Document(
         "doc-a", "Doc <A>", DOC_TEXT, source="English Wikipedia article 'X <y>'", licence="CC BY 4.0"
@@ -104,7 +104,7 @@ def test_the_card_names_source_and_licence_and_links_the_whole_document() -> Non
 
 
 def test_answer_phrase_and_page_are_shown_when_the_engine_gives_them() -> None:
-    from csto_qa.ui_render import render_passage
+    from csto_qa.app.render import render_passage
 
     p = passage()
     start = DOC_TEXT.index("answer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from csto_qa import ui_session
+from csto_qa.app import session as ui_session
 from csto_qa.records import Answer, Passage
 
 
@@ -57,7 +57,7 @@ def test_feedback_goes_beside_the_index_one_json_line_each(tmp_path: Path) -> No
 
 
 def test_a_full_store_still_fits_under_the_request_body_limit() -> None:
-    from csto_qa.ui_guard import MAX_BODY_BYTES
+    from csto_qa.app.guard import MAX_BODY_BYTES
 
     # The page posts the store with each save: base64 of the encrypted JSON (x 4/3) plus the
     # request's own JSON must stay under the guard's limit, or saving would fail.

@@ -168,7 +168,7 @@ def test_cli_stdin_that_is_not_utf8_does_not_crash(cli) -> None:
 def app_client(engine: Engine):
     from gradio_client import Client
 
-    from csto_qa.ui import build_app, launch
+    from csto_qa.app.ui import build_app, launch
 
     app = build_app(engine)
     url = launch(app, "127.0.0.1", free_port(), block=False)

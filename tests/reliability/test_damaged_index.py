@@ -22,9 +22,9 @@ from fakes import FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import CstoQaError, IndexCorruptError, IndexLockedError
-from csto_qa.folders import build_lock, recover_interrupted_swap
-from csto_qa.indexing import build, quiet
-from csto_qa.storage import INDEX_FILES, load_index
+from csto_qa.index.build import build, quiet
+from csto_qa.index.folders import build_lock, recover_interrupted_swap
+from csto_qa.index.storage import INDEX_FILES, load_index
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "When did Uzbekistan suspend its membership?"
@@ -226,8 +226,8 @@ CHILD = r"""
 import hashlib, os, sys, time
 from pathlib import Path
 import numpy as np
-import csto_qa.storage as storage
-from csto_qa.indexing import build
+import csto_qa.index.storage as storage
+from csto_qa.index.build import build
 
 corpus, index, stage, marker, only_if_stale = sys.argv[1:6]
 index = Path(index)
@@ -383,7 +383,7 @@ def test_a_full_disk_leaves_the_previous_index_and_says_so(
     def full(path: Path, rows: list) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("csto_qa.storage.write_jsonl", full)
+    monkeypatch.setattr("csto_qa.index.storage.write_jsonl", full)
     with pytest.raises(CstoQaError, match="No space left on device.*previous index is unchanged"):
         build(corpus, index, FakeEncoder(), report=quiet, progress=False, only_if_stale=False)
     assert snapshot(index) == before and leftovers(index) == []
@@ -400,7 +400,7 @@ def test_a_failed_swap_puts_the_previous_index_back_at_once(
             raise OSError(errno.EIO, "Input/output error")
         real_rename(src, dst)
 
-    monkeypatch.setattr("csto_qa.storage.os.rename", rename)
+    monkeypatch.setattr("csto_qa.index.storage.os.rename", rename)
     with pytest.raises(CstoQaError, match="Input/output error"):
         build(corpus, index, FakeEncoder(), report=quiet, progress=False)
     assert snapshot(index) == before and leftovers(index) == []
