@@ -4,7 +4,7 @@ Pure functions over strings, no model: ``expected_type("When did Uzbekistan leav
 ``AnswerType.DATE`` and ``find_phrases("It left on 28 June 2012.", AnswerType.DATE)`` the
 span of "28 June 2012". Hand-written because no package here tags dates, numbers and
 names without a model (spaCy and stanza need weights we cannot download); the rules are
-few and regular, and tests/test_answer_type.py checks each on hand-made sentences.
+few and regular, and tests/answer/test_answer_type.py checks each on hand-made sentences.
 Country names come from pycountry (ISO 3166) plus the short forms texts use.
 """
 

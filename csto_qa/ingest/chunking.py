@@ -9,7 +9,7 @@ context) and is counted, per reason, in the document's ``ChunkAccount``. A refer
 ends its article, not the file: prose after it is indexed.
 Passages never cut a sentence, never cross a heading or a block of debris, never go on
 from a table into prose, and overlap by one short sentence. Every step is linear in
-the length of the text (tests/test_chunking.py checks 4x input costs < 8x CPU time). Measured
+the length of the text (tests/ingest/test_chunking.py checks 4x input costs < 8x CPU time). Measured
 here: a 2 MB run-on sentence 0.73 s, 2 MB without a space 0.34 s, 2 MB of dots 0.94 s (the
 old sentence-boundary regex took 112 s for 80 kB of dots: quadratic); the four corpus
 documents 8 ms for structure detection.

@@ -11,7 +11,7 @@ score, mask and rank after that is an array over the pool; the candidates' sente
 scored in one product, in candidate order, and ``maximum.reduceat`` takes each passage's
 best. The dict-per-side form of the same arithmetic took 0.57-0.80 ms a query, this one
 0.20 ms (warm loop over the 198 evaluation questions); the hits are bit-identical
-(tests/test_retriever.py checks them against the rule done by hand).
+(tests/retrieval/test_retriever.py checks them against the rule done by hand).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The chat app served: its API and chat endpoints through gradio_client.
 
 Each test starts the real app on a free loopback port and talks to it over HTTP, as a
-user's script would. The pure rendering functions are tested in tests/test_ui_render.py.
+user's script would. The pure rendering functions are tested in tests/app/test_render.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from csto_qa.index.storage import DATA_FILES, load_index, save_index
 from csto_qa.plainfiles import file_sha256
 from csto_qa.retrieval.tokenizing import tokenize
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "When did Uzbekistan suspend its membership?"
 
 

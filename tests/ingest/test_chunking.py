@@ -136,7 +136,7 @@ def test_bad_parameters_are_refused_with_the_value() -> None:
 
 # --- structure: debris, fields, reference blocks, accounts -------------------------------------
 
-DATA = Path(__file__).parent / "data" / "structure"
+DATA = Path(__file__).parent.parent / "data" / "structure"
 
 
 def _file(name: str) -> Document:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fakes import scripted_engine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_run_loads_the_engine_before_serving(monkeypatch) -> None:

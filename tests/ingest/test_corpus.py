@@ -267,7 +267,7 @@ def test_files_sharing_an_id_are_all_indexed_and_the_larger_keeps_it(tmp_path: P
 
 
 def test_the_bundled_corpus_still_loads_with_the_same_ids_and_no_warnings() -> None:
-    loaded = load_corpus(Path(__file__).resolve().parent.parent / "corpus")
+    loaded = load_corpus(Path(__file__).resolve().parents[2] / "corpus")
     assert loaded.warnings == []
     assert {d.doc_id for d in loaded.documents} == {
         "csto-wikipedia",

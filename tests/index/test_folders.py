@@ -17,7 +17,7 @@ from csto_qa.errors import IndexLocationError
 from csto_qa.index.build import build, quiet
 from csto_qa.index.folders import OWNER_MARKER, check_location, clean_leftovers, not_ours
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import pytest
 from csto_qa.ingest.citations import citation_like, citation_runs
 from csto_qa.ingest.structure import Item, ItemKind, Reason, analyse
 
-DATA = Path(__file__).parent / "data" / "structure"
+DATA = Path(__file__).parent.parent / "data" / "structure"
 
 
 def _page(name: str) -> str:

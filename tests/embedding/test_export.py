@@ -1,5 +1,5 @@
 """The graph export's quantisation step (embedding_export.quantize_graph) on a small hand-made
-graph; the real export of the bundled model is checked in tests/test_embedding.py (slow)."""
+graph; the real export of the bundled model is checked in tests/embedding/test_encoder.py (slow)."""
 
 from __future__ import annotations
 

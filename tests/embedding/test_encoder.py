@@ -17,7 +17,7 @@ from csto_qa.embedding import encoder as embedding
 from csto_qa.embedding import export as embedding_export
 from csto_qa.errors import ModelError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DIGEST = "ab" * 32  # a stand-in weights hash: the fast tests never read real weights
 
 
