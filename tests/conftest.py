@@ -59,3 +59,14 @@ def fake_report():
     return evaluate(
         RankingEngine(EVAL_RANKINGS), EVAL_QUESTIONS, ["hybrid", "bm25"], k=2, questions_file="fake.jsonl"
     )
+
+
+@pytest.fixture()
+def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """A fresh copy of the test module's ``pristine`` (corpus, index) pair, to damage freely."""
+    import shutil
+
+    corpus, index = pristine
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index, tmp_path / "index")
+    return tmp_path / "corpus", tmp_path / "index"

@@ -5,7 +5,6 @@ rewritten to match it; the engine then rebuilds and answers as before."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,14 +32,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (corpus / "wiki.txt").write_text(text, encoding="utf-8")
     build(corpus, base / "index", FakeEncoder(), report=quiet, progress=False)
     return corpus, base / "index"
-
-
-@pytest.fixture()
-def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    corpus, index = pristine
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(index, tmp_path / "index")
-    return tmp_path / "corpus", tmp_path / "index"
 
 
 def resign(index: Path) -> None:

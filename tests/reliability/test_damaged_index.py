@@ -44,14 +44,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return corpus, base / "index"
 
 
-@pytest.fixture()
-def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
-    corpus, index = pristine
-    shutil.copytree(corpus, tmp_path / "corpus")
-    shutil.copytree(index, tmp_path / "index")
-    return tmp_path / "corpus", tmp_path / "index"
-
-
 def open_engine(corpus: Path, index: Path, auto_build: bool, report: Callable[[str], None] = quiet) -> Engine:
     return Engine.open(
         index_dir=index, corpus_dir=corpus, auto_build=auto_build, report=report, progress=False
@@ -223,31 +215,26 @@ def test_a_changed_corpus_is_rebuilt_never_answered_from_the_old_index(
 # --- a build killed midway, and two builds at once ---------------------------------------------
 
 CHILD = r"""
-import hashlib, os, sys, time
+import os, sys, time
 from pathlib import Path
-import numpy as np
 import csto_qa.index.storage as storage
 from csto_qa.index.build import build
 
-corpus, index, stage, marker, only_if_stale = sys.argv[1:6]
+corpus, index, stage, marker, only_if_stale, tests = sys.argv[1:7]
 index = Path(index)
+sys.path.insert(0, tests)
+from fakes import FakeEncoder
 
 def arrived():
     Path(marker).write_text(str(os.getpid()))
 
-class Fake:
-    name, weights_sha256, dim = "fake-encoder", "", 16
+class Fake(FakeEncoder):
     def encode(self, texts, batch_size=32, progress=False):
         if stage == "encode":
             arrived(); time.sleep(300)
         if stage == "slow":
             arrived(); time.sleep(1.5)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            seed = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            vector = np.random.default_rng(int.from_bytes(seed, "little")).standard_normal(self.dim)
-            out[row] = vector / np.linalg.norm(vector)
-        return out
+        return super().encode(texts, batch_size, progress)
 
 real_write, real_rename = storage.write_jsonl, os.rename
 
@@ -279,6 +266,7 @@ def spawn(
         stage,
         str(marker),
         "1" if only_if_stale else "0",
+        str(Path(__file__).resolve().parents[1]),  # tests/: the child's FakeEncoder
     ]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
