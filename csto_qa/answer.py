@@ -18,7 +18,18 @@ from typing import TypeVar
 import numpy as np
 
 from csto_qa.answer_type import TYPED, AnswerType, Span, defines, find_phrases, is_year, prose_penalty
-from csto_qa.focus import Focus, coverage, present_terms, question_focus, support, unknown_terms
+from csto_qa.focus import (
+    Focus,
+    Spellings,
+    Term,
+    TextTerms,
+    coverage,
+    present_in,
+    question_focus,
+    support,
+    text_terms,
+    unknown_terms,
+)
 from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
 from csto_qa.storage import StoredIndex
 from csto_qa.tokenizing import fold, stem, words
@@ -143,11 +154,15 @@ def _occurrences(text: str, needle: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(rf"\b{re.escape(needle)}\w*", text)]
 
 
-# Entries the bounded feature caches keep, sized by measurement on this corpus: a passage's
-# stem set is ~5 KB (104 cached passages), a highlight and its folded words ~330 bytes (305
-# cached highlights), so each cache stays near 50 and 35 MB however large the corpus.
+# Entries the bounded feature caches keep, sized by measurement on this corpus so that each
+# stays near 50 MB however large the corpus (tracemalloc means): a passage's TextTerms (its
+# stems and grouped typo candidates) ~12 KB; a passage's phrase words of one kind and a
+# highlight's folded words a few hundred bytes (~330 for a highlight); a typo verdict (a
+# passage, stem and surface key and a bool) ~240 bytes.
+TERMS_CACHE = 4_000
 PASSAGE_CACHE = 10_000
 HIGHLIGHT_CACHE = 100_000
+TYPO_CACHE = 100_000
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -186,12 +201,23 @@ class AnswerBuilder:
         self._stems: dict[int, frozenset[str]] = {}
         self._phrases: dict[tuple[int, AnswerType], list[Span]] = {}
         self._phrase_words: dict[tuple[int, AnswerType], list[frozenset[str]]] = {}
-        self._unknown: dict[str, bool] = {}  # focus stem -> never seen in the index, even misspelt
+        # (focus stem, surface) -> never seen in the index, even misspelt; and the index's
+        # stems grouped for that typo check (built on the first unseen term).
+        self._unknown: _Bounded[tuple[str, str], bool] = _Bounded(TYPO_CACHE)
+        self._vocabulary: Spellings | None = None
         # Question-independent text features build() recomputed on every query: a passage's
         # stems (its matched terms: 48 us x ~10 passages, 0.47 ms a query) and a highlight's
         # folded words (the duplicate check ran words() ~97 times a query, 0.85 ms), warm.
-        self._chunk_stems: _Bounded[int, frozenset[str]] = _Bounded(PASSAGE_CACHE)
+        self._chunk_terms: _Bounded[int, TextTerms] = _Bounded(TERMS_CACHE)
         self._folded: _Bounded[str, str] = _Bounded(HIGHLIGHT_CACHE)
+        # The evidence check (_with_evidence) per query re-read three passages' stems and ran
+        # difflib over their words for each focus term they lack (0.2-0.4 ms a query): it now
+        # reads the kept TextTerms, keeps each typo verdict by (passage, stem, surface), and
+        # keeps the words of each passage's phrases of a type (the "type found" check).
+        self._typos: _Bounded[tuple[int, str, str], bool] = _Bounded(TYPO_CACHE)
+        self._passage_phrases: _Bounded[tuple[int, AnswerType], list[frozenset[str]]] = _Bounded(
+            PASSAGE_CACHE
+        )
 
     def _shingles(self, chunk_id: int) -> set[tuple[str, ...]]:
         cached = self._grams.get(chunk_id)
@@ -199,13 +225,46 @@ class AnswerBuilder:
             cached = self._grams[chunk_id] = shingles(self.stored.chunks[chunk_id].text)
         return cached
 
-    def chunk_stems(self, chunk_id: int) -> frozenset[str]:
-        """Stems of a passage's ``index_text`` (kept: they do not depend on the question)."""
-        cached = self._chunk_stems.get(chunk_id)
+    def chunk_terms(self, chunk_id: int) -> TextTerms:
+        """Stems and typo candidates of a passage's ``index_text`` (kept: they do not depend
+        on the question)."""
+        cached = self._chunk_terms.get(chunk_id)
         if cached is None:
-            text = self.stored.chunks[chunk_id].index_text
-            cached = self._chunk_stems.put(chunk_id, frozenset(stem(w) for w in words(text)))
+            cached = self._chunk_terms.put(chunk_id, text_terms(self.stored.chunks[chunk_id].index_text))
         return cached
+
+    def chunk_stems(self, chunk_id: int) -> frozenset[str]:
+        """Stems of a passage's ``index_text``."""
+        return self.chunk_terms(chunk_id).stems
+
+    def present(self, chunk_id: int, focus: Focus) -> set[str]:
+        """``focus.present_terms`` of the passage's ``index_text``, from its kept terms and
+        with each typo verdict kept."""
+        spellings = self.chunk_terms(chunk_id).spellings
+
+        def misspelt(s: str, term: Term) -> bool:
+            key = (chunk_id, s, term.surface)
+            verdict = self._typos.get(key)
+            if verdict is None:
+                verdict = self._typos.put(key, spellings.misspelt(s, term))
+            return verdict
+
+        return present_in(focus, self.chunk_terms(chunk_id), misspelt)
+
+    def holds_type(self, chunk_id: int, focus: Focus) -> bool:
+        """``pick_phrase(index_text, focus.kind, focus) is not None`` for a typed focus: the
+        passage has a phrase of the asked type not made only of the question's own words
+        (pick_phrase drops those; its other filters never leave it with nothing). The words
+        of the passage's phrases are kept per kind."""
+        key = (chunk_id, focus.kind)
+        found = self._passage_phrases.get(key)
+        if found is None:
+            text = self.stored.chunks[chunk_id].index_text
+            found = self._passage_phrases.put(
+                key, [frozenset(words(text[sp.start : sp.end])) for sp in find_phrases(text, focus.kind)]
+            )
+        asked = {fold(w) for w in focus.words}
+        return any(not phrase <= asked for phrase in found)
 
     def folded_words(self, text: str) -> str:
         """``text``'s folded words joined by spaces (kept: highlights recur across queries)."""
@@ -264,14 +323,19 @@ class AnswerBuilder:
         return cached
 
     def _unknown_terms(self, focus: Focus) -> set[str]:
-        """``focus.unknown_terms`` against the index vocabulary, cached by stem (a typo check
-        against every word of the vocabulary costs milliseconds)."""
-        missing = [s for s in focus.terms if s not in self._unknown]
+        """``focus.unknown_terms`` against the index vocabulary, kept by stem and surface (a
+        typo check against the whole vocabulary costs tens of microseconds a word here, far
+        more on a large corpus)."""
+        verdicts = {s: self._unknown.get((s, t.surface)) for s, t in focus.terms.items()}
+        missing = [s for s, verdict in verdicts.items() if verdict is None]
         if missing:
+            if self._vocabulary is None:
+                self._vocabulary = Spellings(self._idf)
             sub = Focus(focus.kind, {s: focus.terms[s] for s in missing})
-            found = unknown_terms(sub, self._idf)
-            self._unknown.update({s: s in found for s in missing})
-        return {s for s in focus.terms if self._unknown[s]}
+            found = unknown_terms(sub, self._vocabulary)
+            for s in missing:
+                verdicts[s] = self._unknown.put((s, focus.terms[s].surface), s in found)
+        return {s for s, unseen in verdicts.items() if unseen}
 
     def focus(self, query: str) -> Focus:
         return question_focus(query, self._idf, self._n_docs)
@@ -461,15 +525,14 @@ class AnswerBuilder:
         """Support of the lead: focus terms in the first passages, the head terms in the lead
         passage itself, times the type factor."""
         lead = kept[0]
-        lead_present = present_terms(focus, lead.chunk.index_text)
+        lead_present = self.present(lead.chunk.chunk_id, focus)
         present = set(lead_present)
         for candidate in kept[1:EVIDENCE_POOL]:
-            present |= present_terms(focus, candidate.chunk.index_text)
+            present |= self.present(candidate.chunk.chunk_id, focus)
         unknown = self._unknown_terms(focus)
         first = passages[0]
-        text = lead.chunk.index_text
         if focus.kind in TYPED:
-            type_found = first.answer is not None or pick_phrase(text, focus.kind, focus) is not None
+            type_found = first.answer is not None or self.holds_type(lead.chunk.chunk_id, focus)
         elif focus.kind is AnswerType.DEFINITION:
             type_found = any(
                 defines(self.sentence_text(sid), {fold(w) for w in focus.words})
