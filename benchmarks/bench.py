@@ -150,7 +150,7 @@ def check_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
 def bench_build(engine: Engine, args: argparse.Namespace) -> dict[str, Any]:
     """The real build with the loaded model in this process, then whole builds in fresh processes."""
     from csto_qa.config import default_corpus_dir
-    from csto_qa.indexing import build, quiet
+    from csto_qa.index.build import build, quiet
 
     corpus_dir = Path(args.corpus_dir) if args.corpus_dir else default_corpus_dir()
     with tempfile.TemporaryDirectory(prefix="csto-bench-") as folder:
@@ -187,11 +187,11 @@ def bench_startup(engine: Engine, args: argparse.Namespace, question: str) -> di
     index_dir = str(engine.stored.folder)
     load_code = (
         "import json,sys,time;t=time.perf_counter();from pathlib import Path;"
-        "from csto_qa.storage import load_index;load_index(Path(sys.argv[1]));"
+        "from csto_qa.index.storage import load_index;load_index(Path(sys.argv[1]));"
         "print(json.dumps({'seconds':time.perf_counter()-t}))"
     )
     model_code = (
-        "import json,sys,time;t=time.perf_counter();from csto_qa.embedding import load_encoder;"
+        "import json,sys,time;t=time.perf_counter();from csto_qa.embedding.encoder import load_encoder;"
         "e=load_encoder(sys.argv[1] or None);"
         "print(json.dumps({'seconds':time.perf_counter()-t,'runtime':e.runtime}))"
     )

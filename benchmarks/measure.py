@@ -48,7 +48,7 @@ def time_questions(
     engine: Engine, questions: Sequence[str], k: int, mode: str, repeat: int
 ) -> dict[str, list[float]]:
     """Milliseconds of every stage (``STAGES``, and ``CPU``) for every question, after one warm-up pass."""
-    from csto_qa.tokenizing import tokenize
+    from csto_qa.retrieval.tokenizing import tokenize
 
     depth = retrieval_depth(engine, k)
     bm25, dense = engine.stored.bm25, engine.stored.dense
@@ -118,7 +118,7 @@ def guarded(measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def question_texts(path: str | None, limit: int | None) -> list[str]:
     """The questions of a JSONL file (default: the evaluation set), the first ``limit`` of them."""
-    from csto_qa.evalset import default_questions_path, load_questions
+    from csto_qa.evaluation.questions import default_questions_path, load_questions
 
     source = Path(path) if path else default_questions_path()
     questions = [q.question for q in load_questions(source)]

@@ -33,9 +33,9 @@ from csto_qa.config import MODES, Mode
 from csto_qa.records import Chunk, Document, Sentence
 
 if TYPE_CHECKING:
-    from csto_qa.dense import DenseIndex
-    from csto_qa.lexical import BM25Index
-    from csto_qa.storage import StoredIndex
+    from csto_qa.index.storage import StoredIndex
+    from csto_qa.retrieval.dense import DenseIndex
+    from csto_qa.retrieval.lexical import BM25Index
 
 PASSAGES_PER_DOC = 100
 BLOCK = 50_000  # vectors generated and added per block, to bound peak memory
@@ -54,8 +54,8 @@ class Pool:
 
     @classmethod
     def load(cls, index_dir: Path) -> Pool:
-        from csto_qa.storage import load_index
-        from csto_qa.tokenizing import tokenize
+        from csto_qa.index.storage import load_index
+        from csto_qa.retrieval.tokenizing import tokenize
 
         stored = load_index(index_dir)
         texts = [stored.documents[s.doc_id].text[s.start : s.end] for s in stored.sentences]
@@ -122,9 +122,9 @@ class Synthetic:
         return " ".join(self.pool.texts[i] for i in rows)
 
     def stored(self, bm25: BM25Index, dense: DenseIndex) -> StoredIndex:
-        from csto_qa.chunking import ChunkParams
-        from csto_qa.manifest import BM25Info, CorpusInfo, Counts, DenseInfo, IndexManifest, ModelInfo
-        from csto_qa.storage import StoredIndex
+        from csto_qa.index.manifest import BM25Info, CorpusInfo, Counts, DenseInfo, IndexManifest, ModelInfo
+        from csto_qa.index.storage import StoredIndex
+        from csto_qa.ingest.chunking import ChunkParams
 
         manifest = IndexManifest.new(
             model=ModelInfo("precomputed", "", dense.dim),
@@ -220,10 +220,10 @@ class FixedVectors:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     from csto_qa.config import EngineSettings
-    from csto_qa.dense import HNSW_EF_SEARCH, DenseIndex
     from csto_qa.engine import Engine
-    from csto_qa.followup import contextualize
-    from csto_qa.lexical import BM25Index
+    from csto_qa.retrieval.dense import HNSW_EF_SEARCH, DenseIndex
+    from csto_qa.retrieval.followup import contextualize
+    from csto_qa.retrieval.lexical import BM25Index
 
     rss: dict[str, float | None] = {}
 
@@ -298,8 +298,8 @@ def hnsw_figures(synthetic, bm25, dense, args, efs, questions, vectors, lookup, 
     """HNSW recall@10 against exact search and latency per efSearch, and the pipeline on it."""
     import faiss
 
-    from csto_qa.dense import HNSW_EF_SEARCH, DenseIndex
     from csto_qa.engine import Engine
+    from csto_qa.retrieval.dense import HNSW_EF_SEARCH, DenseIndex
 
     started = time.perf_counter()
     if dense is None:

@@ -5,7 +5,7 @@
 
 For each passage size (``target_words``; ``max_words`` kept at 5/3 of it) an index is built
 in its own folder under ``--work``; on it every question is asked through ``Engine.ask``
-(via :func:`csto_qa.evaluation.evaluate`) with BM25 only, embeddings only, and hybrid with
+(via :func:`csto_qa.evaluation.evaluate.evaluate`) with BM25 only, embeddings only, and hybrid with
 convex fusion for each ``alpha`` and RRF for each ``k``. Then the abstention threshold is
 swept on the answers' confidence. Query embeddings are computed once per question and
 shared by every run (same model, same text, same vector).
@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings
 from csto_qa.engine import Engine
-from csto_qa.eval_results import EvalReport
-from csto_qa.evalset import default_questions_path
-from csto_qa.evaluation import THRESHOLDS, CachedQueryEncoder, evaluate, read_questions
-from csto_qa.indexing import quiet
-from csto_qa.metrics import abstention_rates
+from csto_qa.evaluation.evaluate import THRESHOLDS, CachedQueryEncoder, evaluate, read_questions
+from csto_qa.evaluation.metrics import abstention_rates
+from csto_qa.evaluation.questions import default_questions_path
+from csto_qa.evaluation.results import EvalReport
+from csto_qa.index.build import quiet
+from csto_qa.ingest.chunking import ChunkParams
 
 METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10", "mean_words")
 
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     questions = read_questions(args.questions)
     started = time.perf_counter()
-    from csto_qa.embedding import load_encoder
+    from csto_qa.embedding.encoder import load_encoder
 
     memo = CachedQueryEncoder(load_encoder())
     all_rows: list[dict[str, Any]] = []

@@ -1,7 +1,7 @@
 """Command line: ``csto-qa ask | index | eval | app``; every option of the product is parsed here.
 
 A thin layer over plain functions: ``ask`` and ``index`` over the engine and the build,
-``eval`` over :func:`csto_qa.evaluation.run`, ``app`` over :func:`csto_qa.ui.run`. Handlers
+``eval`` over :func:`csto_qa.evaluation.evaluate.run`, ``app`` over :func:`csto_qa.app.ui.run`. Handlers
 and heavy libraries are imported only when a command runs, so ``csto-qa --help`` answers at
 once. User mistakes end with one line on stderr and a non-zero exit, never a traceback.
 The benchmarks are tooling, not a command: ``python -m benchmarks.bench`` (see the README).
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from csto_qa.config import FUSIONS, MODES, EngineSettings
 
 if TYPE_CHECKING:
-    from csto_qa.chunking import ChunkAccount
     from csto_qa.engine import Engine
+    from csto_qa.ingest.chunking import ChunkAccount
     from csto_qa.live import LiveEngine
     from csto_qa.records import Answer
 
@@ -43,7 +43,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``csto-qa eval``."""
-    from csto_qa.evaluation import DEFAULT_OUT  # a light module: its heavy imports are inside functions
+    from csto_qa.evaluation.evaluate import (
+        DEFAULT_OUT,  # a light module: its heavy imports are inside functions
+    )
 
     parser.add_argument(
         "--questions", help="JSONL questions file (default: corpus/eval/questions.jsonl; see its README)"
@@ -69,7 +71,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_app_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``csto-qa app`` and ``python app.py``."""
-    from csto_qa.ui import DEFAULT_HOST, DEFAULT_PORT  # a light module: gradio is imported inside functions
+    from csto_qa.app.ui import (  # a light module: gradio is imported inside functions
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+    )
 
     parser.add_argument(
         "--host",
@@ -129,7 +134,7 @@ def open_live_engine(args: argparse.Namespace) -> LiveEngine:
 
 def format_answer(answer: Answer, width: int = 100) -> str:
     """A readable rendering of an answer for the terminal (control characters removed)."""
-    from csto_qa.tokenizing import clean_query as plain
+    from csto_qa.retrieval.tokenizing import clean_query as plain
 
     lines = [f"Q: {plain(answer.question)}"]
     if answer.query and answer.query != answer.question:
@@ -189,8 +194,8 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     from csto_qa.config import default_corpus_dir, default_index_dir
-    from csto_qa.embedding import load_encoder
-    from csto_qa.indexing import build
+    from csto_qa.embedding.encoder import load_encoder
+    from csto_qa.index.build import build
 
     corpus_dir = Path(args.corpus_dir) if args.corpus_dir else default_corpus_dir()
     index_dir = Path(args.index_dir) if args.index_dir else default_index_dir(corpus_dir)
@@ -208,7 +213,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 def account_lines(accounts: Sequence[ChunkAccount]) -> list[str]:
     """Per document: characters, how many were indexed, and what was left out and why."""
-    from csto_qa.tokenizing import clean_query as plain
+    from csto_qa.retrieval.tokenizing import clean_query as plain
 
     if not accounts:
         return []
@@ -221,7 +226,7 @@ def account_lines(accounts: Sequence[ChunkAccount]) -> list[str]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from csto_qa.evaluation import parse_settings, run
+    from csto_qa.evaluation.evaluate import parse_settings, run
 
     overrides = {
         name: value
@@ -248,7 +253,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_app(args: argparse.Namespace) -> int:
     import os
 
-    from csto_qa.ui import run
+    from csto_qa.app.ui import run
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # the program's own setting: no telemetry
     return run(args.host, args.port, open_engine=lambda: open_live_engine(args))

@@ -49,7 +49,7 @@ class EngineSettings:
     abstain_threshold: float = 0.33
     weak_threshold: float = 0.50  # below this the answer says the match may be indirect
     max_k: int = 50
-    max_query_chars: int = 4000  # longer questions are cut here before retrieval
+    max_query_chars: int = 4000  # longer questions are cut here before retrieval, and the reply says so
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:

@@ -13,24 +13,38 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from csto_qa.answer import AnswerBuilder
-from csto_qa.chunking import ChunkParams
+from csto_qa.answer.assemble import AnswerBuilder
+from csto_qa.answer.decline import confidence as decline_score
+from csto_qa.answer.decline import decline_message
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
-from csto_qa.decline import confidence as decline_score
-from csto_qa.decline import decline_message
-from csto_qa.embedding import TextEncoder, load_encoder, resolve_model_name
+from csto_qa.embedding.encoder import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.errors import QueryError
-from csto_qa.followup import contextualize
-from csto_qa.indexing import Reporter, open_index, stderr_reporter
+from csto_qa.index.build import Reporter, open_index, stderr_reporter
+from csto_qa.index.storage import StoredIndex
+from csto_qa.ingest.chunking import ChunkParams
 from csto_qa.records import Answer, Document
-from csto_qa.retriever import Retriever
-from csto_qa.storage import StoredIndex
-from csto_qa.tokenizing import clean_query, tokenize
+from csto_qa.retrieval.followup import contextualize
+from csto_qa.retrieval.retriever import Retriever
+from csto_qa.retrieval.tokenizing import clean_query, tokenize
 
 MAX_HISTORY = 10  # earlier questions a follow-up may lean on (the latest ones)
 EMPTY_QUESTION = "Please type a question about the CSTO, for example: When was the CSTO founded?"
 NOT_FOUND = "The documents do not answer this question."
 WEAK_MATCH = "These are the closest passages, but they may not answer the question directly."
+
+
+def cut_note(length: int, limit: int) -> str:
+    """Said with every answer to a question over the limit, so the cut is never silent."""
+    return (
+        f"Only the first {limit:,} characters of the question were searched (it has {length:,}); "
+        "ask a shorter question to search all of it."
+    )
+
+
+def _say(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
 EMPTY_CORPUS = "The corpus is empty: add .txt or .md files to corpus/ and run: csto-qa index"
 
 
@@ -142,7 +156,9 @@ class Engine:
         if not self.stored.chunks:
             return Answer(question, cleaned[:limit], mode, True, [], 0.0, EMPTY_CORPUS)
         # Every input is capped before any work: a 100,000-character question or history
-        # costs what a 4,000-character one does.
+        # costs what a 4,000-character one does. A cut question is still answered (a pasted
+        # paragraph often ends in the question), and every reply to it says so.
+        cut = cut_note(len(question), limit) if len(question) > 2 * limit or len(cleaned) > limit else ""
         earlier = [
             clean_query(h.encode("utf-8", "replace").decode("utf-8")[: 2 * limit])
             for h in (history or [])[-MAX_HISTORY:]
@@ -171,11 +187,11 @@ class Engine:
         passages = built.passages
         # One score for the decline rule: the cosine evidence (off-topic questions fail it)
         # capped by the focus support of the lead passage (on-topic questions the documents
-        # do not answer fail that); see csto_qa/decline.py.
+        # do not answer fail that); see csto_qa/answer/decline.py.
         confidence = decline_score(built.cosine, built.support)
         threshold = self.settings.abstain_threshold
         if not passages or (abstain and built.cosine < threshold):
-            return Answer(question, query, mode, True, [], confidence, NOT_FOUND, timings)
+            return Answer(question, query, mode, True, [], confidence, _say(cut, NOT_FOUND), timings)
         if abstain and confidence < threshold:
             message = decline_message(
                 cleaned[:limit], built.missing, built.focus.kind, built.type_found, built.missing_everywhere
@@ -187,12 +203,12 @@ class Engine:
                 True,
                 passages,
                 confidence,
-                message,
+                _say(cut, message),
                 timings,
                 folded=True,
                 missing=built.missing,
             )
-        message = WEAK_MATCH if confidence < self.settings.weak_threshold else ""
+        message = _say(cut, WEAK_MATCH if confidence < self.settings.weak_threshold else "")
         lead = passages[0]
         return Answer(
             question,

@@ -23,17 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings, default_corpus_dir, default_index_dir
-from csto_qa.embedding import TextEncoder, load_encoder, resolve_model_name
+from csto_qa.embedding.encoder import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.engine import Engine
 from csto_qa.errors import CstoQaError
-from csto_qa.folders import check_location, recover_interrupted_swap
-from csto_qa.indexing import Reporter, open_index, stale_reason, stderr_reporter
-from csto_qa.ingest import corpus_files
-from csto_qa.manifest import read_manifest
+from csto_qa.index.build import Reporter, open_index, stale_reason, stderr_reporter
+from csto_qa.index.folders import check_location, recover_interrupted_swap
+from csto_qa.index.manifest import read_manifest
+from csto_qa.index.storage import StoredIndex, load_index
+from csto_qa.ingest.chunking import ChunkParams
+from csto_qa.ingest.corpus import corpus_files
 from csto_qa.records import Answer, Document
-from csto_qa.storage import StoredIndex, load_index
 
 BUILD_CHARS_PER_SECOND = 8_000
 WAIT_SECONDS = 30.0

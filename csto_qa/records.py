@@ -238,7 +238,7 @@ class Answer:
 
     ``confidence`` is the score the decline rule thresholds (``abstain_threshold`` in
     :class:`csto_qa.config.EngineSettings`): the smaller of the question-evidence cosine and
-    scaled focus support of the lead passage (see :mod:`csto_qa.decline`). ``answer``,
+    scaled focus support of the lead passage (see :mod:`csto_qa.answer.decline`). ``answer``,
     ``answer_start``, ``answer_end`` and ``answer_doc`` repeat the lead passage's answer
     phrase (``None`` when there is none or the engine declined).
     """

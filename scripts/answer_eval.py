@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated categories")
     args = parser.parse_args()
     from csto_qa.engine import Engine
-    from csto_qa.indexing import quiet
+    from csto_qa.index.build import quiet
 
     engine = Engine.open(report=quiet, progress=False)
     threshold = engine.settings.abstain_threshold

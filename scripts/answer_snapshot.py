@@ -25,7 +25,7 @@ MODES = ("hybrid", "bm25", "dense")
 
 def snapshot(questions_path: str | None, k: int, fusion: str | None = None) -> list[dict[str, Any]]:
     from csto_qa.engine import Engine
-    from csto_qa.evalset import default_questions_path, load_questions
+    from csto_qa.evaluation.questions import default_questions_path, load_questions
 
     engine = Engine.open(progress=False)
     if fusion:

@@ -1,6 +1,6 @@
 """Sweep the answer layer's constants on a question set, retrieval done once per question.
 
-    PYTHONPATH=$PWD python scripts/answer_sweep.py lead     # lead-sentence weights
+    PYTHONPATH=$PWD python scripts/answer_sweep.py lead [questions.jsonl] [NAME=value ...]  # lead weights
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline  # decline-rule constants
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline corpus/eval/dev-decline.jsonl  # another set
 
@@ -16,8 +16,17 @@ import json
 import sys
 from pathlib import Path
 
-import csto_qa.answer as answer_module
-import csto_qa.decline as decline_module
+import csto_qa.answer.answer_type as answer_type_module
+import csto_qa.answer.assemble as answer_module
+import csto_qa.answer.decline as decline_module
+
+
+def owner(name: str, default: object) -> object:
+    """The module that defines constant ``name``."""
+    for module in (decline_module, answer_type_module):
+        if hasattr(module, name):
+            return module
+    return default
 
 
 def norm(text: str) -> str:
@@ -26,9 +35,9 @@ def norm(text: str) -> str:
 
 def main() -> None:
     from csto_qa.engine import Engine
-    from csto_qa.followup import contextualize
-    from csto_qa.indexing import quiet
-    from csto_qa.tokenizing import tokenize
+    from csto_qa.index.build import quiet
+    from csto_qa.retrieval.followup import contextualize
+    from csto_qa.retrieval.tokenizing import tokenize
 
     what = sys.argv[1] if len(sys.argv) > 1 else "lead"
     engine = Engine.open(report=quiet, progress=False)
@@ -47,6 +56,7 @@ def main() -> None:
     def run() -> str:
         lead = r1 = wrong = phrase_ok = phrase_shown = 0
         on = off = n_on = n_off = n_a = 0
+        engine.builder._penalty.clear()  # prose penalties depend on answer_type's constants
         for q, query, vector, hits in cache:
             built = engine.builder.build(query, vector, hits, 5)
             conf = decline_module.confidence(built.cosine, built.support)
@@ -76,12 +86,18 @@ def main() -> None:
 
     if what == "lead":
         grid = {
-            "COVERAGE_WEIGHT": [0.5, 0.7, 0.9],
+            "COVERAGE_WEIGHT": [0.3, 0.4, 0.5, 0.6, 0.7, 0.9],
             "TYPE_WEIGHT": [0.3, 0.5, 0.7],
-            "NOVELTY_WEIGHT": [0.0, 0.1, 0.2],
+            "NOVELTY_WEIGHT": [0.0, 0.1, 0.2, 0.3],
             "PROSE_WEIGHT": [0.2, 0.4, 0.8],
             "RANK_WEIGHT": [0.1, 0.2, 0.3],
             "LEAD_POOL": [2, 3, 5],
+            "CONTEXT_WEIGHT": [0.0, 0.8, 0.9, 1.0],
+            "RESTATES": [0.0, 0.3, 0.5, 0.7],
+            "PASSAGE_WEIGHT": [0.0, 0.2, 0.4, 0.6, 1.0],
+            "PHRASE_REACH": [5.0, 10.0, 20.0, 40.0, 1e9],
+            "HEADLINE_PENALTY": [0.2, 0.3, 0.5, 0.8],
+            "HEADLINE_WORDS": [5, 8, 12],
         }
         module = answer_module
     else:
@@ -95,13 +111,13 @@ def main() -> None:
     fixed = [a for a in sys.argv[3:] if "=" in a]
     for assignment in fixed:
         name, value = assignment.split("=")
-        target = decline_module if hasattr(decline_module, name) else answer_module
+        target = owner(name, answer_module)
         setattr(target, name, type(getattr(target, name))(value))
     if "--grid" not in sys.argv:
         # One constant at a time around the current values: each line is a neighbour.
         print("current", run(), flush=True)
         for name, values in grid.items():
-            target = decline_module if hasattr(decline_module, name) else module
+            target = owner(name, module)
             keep = getattr(target, name)
             for value in values:
                 setattr(target, name, value)
@@ -110,7 +126,7 @@ def main() -> None:
         return
     for values in itertools.product(*grid.values()):
         for name, value in zip(grid, values, strict=True):
-            target = decline_module if hasattr(decline_module, name) else module
+            target = owner(name, module)
             setattr(target, name, value)
         print(" ".join(f"{n}={v}" for n, v in zip(grid, values, strict=True)), run(), flush=True)
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from format_fixtures import FILLER, html_page, pdf_bytes  # noqa: E402
 
-from csto_qa.readers import read  # noqa: E402
+from csto_qa.ingest.readers import read  # noqa: E402
 
 
 def words_whole(source: str, text: str) -> bool:
@@ -31,7 +31,7 @@ def pdf_rows() -> None:
     import pypdf
     import pypdfium2
 
-    from csto_qa.readers.pdf import _page_lines, assemble, drop_furniture
+    from csto_qa.ingest.readers.pdf import _page_lines, assemble, drop_furniture
 
     flowing = " ".join(f"word{i}" if i % 7 else f"Sentence{i}." for i in range(70_000))
     big = pdf_bytes([[flowing]], header="CSTO Briefing Notes", footer=True)

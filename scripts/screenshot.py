@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url
     if url is None:
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+        from csto_qa.app.ui import build_app, launch
         from csto_qa.engine import Engine
-        from csto_qa.ui import build_app, launch
 
         print("screenshot: loading the engine…", file=sys.stderr, flush=True)
         engine = Engine.open(index_dir=args.index_dir) if args.index_dir else Engine.open()

@@ -22,8 +22,8 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the real corpus with the real model, built once per test session."""
-    from csto_qa.embedding import load_encoder
-    from csto_qa.indexing import build, quiet
+    from csto_qa.embedding.encoder import load_encoder
+    from csto_qa.index.build import build, quiet
 
     folder = tmp_path_factory.mktemp("real") / "index"
     build(CORPUS_DIR, folder, load_encoder(), report=quiet, progress=False)
@@ -34,7 +34,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def engine(index_dir: Path):
     """The engine over the real corpus and model (shared: tests must not mutate it)."""
     from csto_qa.engine import Engine
-    from csto_qa.indexing import quiet
+    from csto_qa.index.build import quiet
 
     return Engine.open(index_dir=index_dir, corpus_dir=CORPUS_DIR, report=quiet, progress=False)
 
@@ -54,7 +54,7 @@ def fake_report():
     """``evaluate`` over three hand-made questions answered by ``fakes.RankingEngine``."""
     from fakes import EVAL_QUESTIONS, EVAL_RANKINGS, RankingEngine
 
-    from csto_qa.evaluation import evaluate
+    from csto_qa.evaluation.evaluate import evaluate
 
     return evaluate(
         RankingEngine(EVAL_RANKINGS), EVAL_QUESTIONS, ["hybrid", "bm25"], k=2, questions_file="fake.jsonl"

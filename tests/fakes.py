@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from benchmarks.processes import free_port
-from csto_qa.chunking import ChunkParams
 from csto_qa.config import EngineSettings
-from csto_qa.evalset import EvalQuestion
-from csto_qa.manifest import (
+from csto_qa.evaluation.questions import EvalQuestion
+from csto_qa.index.manifest import (
     BM25Info,
     CorpusInfo,
     Counts,
@@ -21,6 +20,7 @@ from csto_qa.manifest import (
     IndexManifest,
     ModelInfo,
 )
+from csto_qa.ingest.chunking import ChunkParams
 from csto_qa.records import Answer, Chunk, Document, Passage, SourceRef
 
 if TYPE_CHECKING:

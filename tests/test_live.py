@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEncoder
 
-from csto_qa.indexing import build, quiet
+from csto_qa.index.build import build, quiet
 from csto_qa.live import LiveEngine, estimate_build_seconds
 
 OLD_TEXT = (
@@ -106,7 +106,7 @@ def test_the_estimate_grows_with_the_corpus(tmp_path: Path) -> None:
 def test_an_up_to_date_index_is_checked_and_loaded_once(
     changed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import csto_qa.indexing as indexing
+    import csto_qa.index.build as indexing
 
     corpus, index = changed
     LiveEngine.open(index_dir=index, corpus_dir=corpus, report=quiet, progress=False)  # rebuilt

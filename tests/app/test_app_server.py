@@ -1,7 +1,7 @@
 """The chat app served: its API and chat endpoints through gradio_client.
 
 Each test starts the real app on a free loopback port and talks to it over HTTP, as a
-user's script would. The pure rendering functions are tested in tests/test_ui_render.py.
+user's script would. The pure rendering functions are tested in tests/app/test_render.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(1)> **bold** what 
 
 def serve(engine):
     """Launch the app of ``engine`` on a free loopback port; returns (app, url)."""
-    from csto_qa.ui import build_app, launch
+    from csto_qa.app.ui import build_app, launch
 
     app = build_app(engine)
     return app, launch(app, "127.0.0.1", free_port(), block=False)
@@ -200,7 +200,7 @@ def test_chat_echoes_html_in_the_question_as_text(client) -> None:
 def hostile_engine(tmp_path_factory):
     """A tiny corpus whose document and title carry HTML, indexed with the real model."""
     from csto_qa.engine import Engine
-    from csto_qa.indexing import quiet
+    from csto_qa.index.build import quiet
 
     tmp = tmp_path_factory.mktemp("hostile")
     corpus = tmp / "corpus"

@@ -42,7 +42,7 @@ def require_chromium() -> None:
 def app_url(engine):
     require_chromium()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from csto_qa.ui import build_app, launch
+    from csto_qa.app.ui import build_app, launch
 
     app = build_app(engine)
     url = launch(app, "127.0.0.1", free_port(), block=False)
@@ -335,7 +335,7 @@ def test_conversations_survive_a_reload_switch_and_clear_and_feedback_is_saved(p
 
     from playwright.sync_api import expect
 
-    from csto_qa.ui_session import feedback_path
+    from csto_qa.app.session import feedback_path
 
     saved = page.locator("#cq-saved input")
     ask(page, "When did Uzbekistan suspend its CSTO membership?")

@@ -29,8 +29,8 @@ def is_number(value: object) -> bool:
 
 def test_stage_timings_come_from_the_engine_public_api(tmp_path: Path) -> None:
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
-    from csto_qa.storage import load_index
+    from csto_qa.index.build import build, quiet
+    from csto_qa.index.storage import load_index
 
     corpus = write_tiny_corpus(tmp_path / "corpus")
     build(corpus, tmp_path / "index", FakeEncoder(), report=quiet, progress=False)
@@ -47,8 +47,8 @@ def test_stage_timings_come_from_the_engine_public_api(tmp_path: Path) -> None:
 
 def test_empty_questions_are_refused_with_the_reason(tmp_path: Path) -> None:
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
-    from csto_qa.storage import load_index
+    from csto_qa.index.build import build, quiet
+    from csto_qa.index.storage import load_index
 
     build(
         write_tiny_corpus(tmp_path / "corpus"),
@@ -136,8 +136,8 @@ def test_app_ready_is_measured(tiny: dict[str, Path]) -> None:
 
 def test_the_engine_times_each_stage_and_the_stages_make_the_total(tmp_path: Path) -> None:
     from csto_qa.engine import Engine
-    from csto_qa.indexing import build, quiet
-    from csto_qa.storage import load_index
+    from csto_qa.index.build import build, quiet
+    from csto_qa.index.storage import load_index
 
     build(
         write_tiny_corpus(tmp_path / "corpus"),

@@ -12,7 +12,7 @@ from fakes import free_port
 
 from benchmarks import loadtest
 from benchmarks.processes import app_server
-from csto_qa import ui
+from csto_qa.app import ui
 from csto_qa.errors import CstoQaError
 
 CLIENTS = 16

@@ -69,9 +69,9 @@ def test_scale_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFixtur
 @pytest.mark.slow
 def test_synthetic_passages_are_real_sentences_with_matching_tokens(index_dir: Path) -> None:
     from benchmarks.synthetic import Pool, Synthetic
-    from csto_qa.dense import DenseIndex
-    from csto_qa.lexical import BM25Index
-    from csto_qa.tokenizing import tokenize
+    from csto_qa.retrieval.dense import DenseIndex
+    from csto_qa.retrieval.lexical import BM25Index
+    from csto_qa.retrieval.tokenizing import tokenize
 
     pool = Pool.load(index_dir)
     synthetic = Synthetic(pool, 250, seed=3)

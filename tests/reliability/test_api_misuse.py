@@ -9,7 +9,7 @@ from fakes import FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import QueryError
-from csto_qa.indexing import quiet
+from csto_qa.index.build import quiet
 
 
 @pytest.fixture()

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from fakes import FakeEncoder, open_with_messages
 
-from csto_qa import ingest
-from csto_qa.chunking import chunk_corpus
 from csto_qa.engine import EMPTY_CORPUS
 from csto_qa.errors import CorpusError, QueryError
-from csto_qa.indexing import build, quiet
-from csto_qa.ingest import corpus_fingerprint, load_corpus
-from csto_qa.storage import load_index
+from csto_qa.index.build import build, quiet
+from csto_qa.index.storage import load_index
+from csto_qa.ingest import corpus as ingest
+from csto_qa.ingest.chunking import chunk_corpus
+from csto_qa.ingest.corpus import corpus_fingerprint, load_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = (ROOT / "corpus" / "csto-wikipedia-sections.txt").read_text(encoding="utf-8")
@@ -128,8 +128,8 @@ def test_an_unreadable_file_is_skipped_and_does_not_break_the_fingerprint(
             raise PermissionError(13, "Permission denied")
         return real_hash(path)
 
-    monkeypatch.setattr("csto_qa.ingest._read_file", read_file)
-    monkeypatch.setattr("csto_qa.ingest.file_sha256", file_sha256)
+    monkeypatch.setattr("csto_qa.ingest.corpus._read_file", read_file)
+    monkeypatch.setattr("csto_qa.ingest.corpus.file_sha256", file_sha256)
     loaded = load_corpus(corpus)
     assert [d.doc_id for d in loaded.documents] == ["ok"]
     assert loaded.warnings == [f"skipped '{corpus / 'locked.txt'}': cannot read it (Permission denied)"]

@@ -90,10 +90,13 @@ def test_a_bad_question_gets_an_answer_or_a_clear_not_found(engine: Engine, ques
     check_answer(engine, follow_up)
 
 
-def test_the_long_question_is_capped_not_refused(engine: Engine) -> None:
+def test_the_long_question_is_capped_not_refused_and_the_reply_says_so(engine: Engine) -> None:
     answer = engine.ask(BAD_QUESTIONS["100k-characters"])
     assert len(answer.query) == engine.settings.max_query_chars
     assert not answer.abstained and "2012" in answer.passages[0].text  # still the right answer
+    assert answer.message.startswith("Only the first 4,000 characters of the question were searched")
+    assert f"(it has {len(BAD_QUESTIONS['100k-characters']):,})" in answer.message
+    assert "were searched" not in engine.ask("When did Uzbekistan suspend its CSTO membership?").message
 
 
 def test_a_cyrillic_question_finds_the_cyrillic_passage(engine: Engine) -> None:
@@ -165,7 +168,7 @@ def test_cli_stdin_that_is_not_utf8_does_not_crash(cli) -> None:
 def app_client(engine: Engine):
     from gradio_client import Client
 
-    from csto_qa.ui import build_app, launch
+    from csto_qa.app.ui import build_app, launch
 
     app = build_app(engine)
     url = launch(app, "127.0.0.1", free_port(), block=False)

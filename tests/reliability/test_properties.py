@@ -8,11 +8,11 @@ import unicodedata
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from csto_qa.chunking import ChunkParams, chunk_document
-from csto_qa.ingest import decode_text
+from csto_qa.ingest.chunking import ChunkParams, chunk_document
+from csto_qa.ingest.corpus import decode_text
+from csto_qa.ingest.sentences import split_sentences
 from csto_qa.records import Document
-from csto_qa.sentences import split_sentences
-from csto_qa.tokenizing import clean_query, fold, tokenize, words
+from csto_qa.retrieval.tokenizing import clean_query, fold, tokenize, words
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,9 +14,9 @@ import pytest
 from fakes import FakeEncoder, free_port
 
 from csto_qa.errors import IndexCorruptError, QueryError
-from csto_qa.indexing import build, quiet
+from csto_qa.index.build import build, quiet
+from csto_qa.index.storage import INDEX_FILES, load_index
 from csto_qa.records import Answer, Document, Passage, SourceRef
-from csto_qa.storage import INDEX_FILES, load_index
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "csto_qa"
@@ -42,7 +42,7 @@ def _calls(tree: ast.AST):
             yield node, name, func
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_pickle_eval_or_exec_in_the_package(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in ast.walk(tree):
@@ -63,7 +63,7 @@ def test_no_pickle_eval_or_exec_in_the_package(path: Path) -> None:
 
 
 def test_the_source_never_mentions_pickle_outside_saying_it_is_not_used() -> None:
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             lowered = line.lower()
             if "pickle" in lowered:
@@ -162,7 +162,7 @@ def test_a_document_id_cannot_reach_a_file(engine, doc_id: str) -> None:
 
 def test_app_listens_on_loopback_by_default() -> None:
     from benchmarks import loadtest
-    from csto_qa import ui
+    from csto_qa.app import ui
     from csto_qa.cli import app_parser
 
     parser = app_parser()
@@ -174,7 +174,7 @@ def test_app_listens_on_loopback_by_default() -> None:
 
 @pytest.fixture(scope="module")
 def app_url(engine):
-    from csto_qa.ui import build_app, launch
+    from csto_qa.app.ui import build_app, launch
 
     app = build_app(engine)
     yield launch(app, "127.0.0.1", free_port(), block=False)
@@ -241,7 +241,7 @@ def hostile_answer() -> tuple[Answer, Document]:
 
 
 def test_every_user_and_corpus_string_is_escaped_in_the_app_html() -> None:
-    from csto_qa.ui_render import render_answer, render_notice, render_question
+    from csto_qa.app.render import render_answer, render_notice, render_question
 
     answer, document = hostile_answer()
     abstained = Answer(f"Q {HOSTILE}", f"Query {HOSTILE}", "hybrid", True, [], 0.1, f"Message {HOSTILE}")
@@ -256,7 +256,7 @@ def test_every_user_and_corpus_string_is_escaped_in_the_app_html() -> None:
 
 
 def test_a_lookup_outside_the_index_is_never_a_file_read() -> None:
-    from csto_qa.ui_render import render_answer
+    from csto_qa.app.render import render_answer
 
     answer, _ = hostile_answer()
     answer.passages[0].doc = "../../../../etc/passwd"
@@ -277,7 +277,7 @@ def test_the_terminal_output_carries_no_control_sequences() -> None:
     assert not any(ch in shown for ch in "\x1b\x07\x9b\u202e")
 
 
-# --- the web app's front door (csto_qa/ui_guard.py) ---------------------------------------------
+# --- the web app's front door (csto_qa/app/guard.py) ---------------------------------------------
 
 
 @pytest.mark.slow
@@ -312,7 +312,7 @@ def test_twenty_five_20_mb_questions_leave_memory_flat(app_url: str) -> None:
     """The server runs in this process, so its memory is this process's resident set."""
     import httpx
 
-    from csto_qa.ui_guard import MAX_BODY_BYTES
+    from csto_qa.app.guard import MAX_BODY_BYTES
 
     question = "When was the CSTO founded? " * (20_000_000 // 27)  # about 20 MB, made once
     body = json.dumps({"data": [question, 3, "hybrid", []]}).encode()

@@ -1,0 +1,1 @@
+"""Embedding: the encoder protocol, the onnxruntime encoder and its one-time export."""

@@ -1,0 +1,1 @@
+"""Evaluation: the question set, metrics, the evaluation run and its report."""

@@ -1,0 +1,1 @@
+"""Index: folder ownership, the verified plain-data files, and building or refreshing them."""

@@ -1,0 +1,1 @@
+"""Ingest: corpus files to documents (readers), their structure, sentences and passages."""

@@ -1,0 +1,1 @@
+"""Retrieval: query tokens and follow-up rewriting, BM25, dense search, fusion, ranking."""

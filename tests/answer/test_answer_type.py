@@ -1,0 +1,178 @@
+"""Answer-type detection, phrase spans and the prose penalty, on hand-made cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from csto_qa.answer.answer_type import (
+    HEADLINE_PENALTY,
+    AnswerType,
+    continues,
+    defines,
+    expected_type,
+    find_phrases,
+    prose_penalty,
+)
+
+T = AnswerType
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Uzbekistan suspend its membership?", T.DATE),
+        ("what year was the treaty signed", T.DATE),
+        ("In which year did Georgia leave?", T.DATE),
+        ("How many members does the CSTO have?", T.NUMBER),
+        ("how much does the force cost", T.NUMBER),
+        ("Who leads the council?", T.PERSON),
+        ("who is the chairman of the csto", T.PERSON),
+        ("Where is the CSTO headquartered?", T.PLACE),
+        ("In which city was the meeting held?", T.PLACE),
+        ("Which countries left the organization?", T.COUNTRY),
+        ("who are the members of the csto", T.COUNTRY),
+        ("What is the Collective Security Treaty Organization?", T.DEFINITION),
+        ("what is the tashkent pact", T.DEFINITION),
+        ("define collective security", T.DEFINITION),
+        ("What is the CSTO's annual budget?", T.OTHER),  # an attribute, not a definition
+        ("What is the official language of the CSTO?", T.OTHER),
+        ("Why did Belarus boycott the summit?", T.REASON),
+        ("and when did it leave?", T.DATE),
+    ],
+)
+def test_expected_type_reads_the_question_form(question: str, kind: AnswerType) -> None:
+    assert expected_type(question) is kind
+
+
+def phrases(text: str, kind: AnswerType) -> list[str]:
+    return [text[s.start : s.end] for s in find_phrases(text, kind)]
+
+
+def test_dates_are_whole_dates_not_their_parts() -> None:
+    text = "On 28 June 2012 it left; it had joined on May 15, 1992, and again in 2006."
+    assert phrases(text, T.DATE) == ["28 June 2012", "May 15, 1992", "2006"]
+
+
+def test_numbers_skip_the_digits_of_dates() -> None:
+    text = "In 2011, over 10,000 soldiers and six observers took part on 3 May 2011."
+    assert phrases(text, T.NUMBER) == ["10,000", "six"]
+
+
+def test_person_names_drop_titles_and_institutions() -> None:
+    text = "President Alexander Lukashenko met the Collective Security Council and Dr. Ziva Rozen-Bakher."
+    assert phrases(text, T.PERSON) == ["Alexander Lukashenko", "Ziva Rozen-Bakher"]
+
+
+def test_country_lists_are_one_phrase() -> None:
+    text = "The members are Armenia, Belarus, Kazakhstan and Russia; Georgia left."
+    assert phrases(text, T.COUNTRY) == ["Armenia, Belarus, Kazakhstan and Russia", "Georgia"]
+
+
+def test_places_after_a_preposition_or_in_an_info_box_row() -> None:
+    assert phrases("It is headquartered in Moscow.", T.PLACE) == ["Moscow"]
+    assert phrases("Headquarters | Moscow, Russia |", T.PLACE) == ["Moscow, Russia"]
+
+
+def test_definition_is_the_predicate_of_an_is_sentence() -> None:
+    text = "The Collective Security Treaty Organization (CSTO) is an intergovernmental military alliance."
+    assert phrases(text, T.DEFINITION) == ["an intergovernmental military alliance"]
+    assert defines(text, {"csto", "organization"})
+    assert not defines("Collective Security Treaty Organization. Retrieved 2020.", {"organization"})
+    assert phrases(text, T.OTHER) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("The council is led by the Secretary General.", 0.0, 0.0),
+        ("---|---|", 1.0, 1.0),
+        ("![]() Emblem", 1.0, 1.0),
+        ("|", 1.0, 1.0),
+        ("Headquarters | Moscow, Russia |", 0.1, 0.3),  # an info-box fact, nearly prose
+        ('"CSTO summit". Retrieved 5 May 2020.', 0.8, 0.8),
+        ("See https://example.org/page for more.", 0.8, 0.8),
+        ("2022 January Events and CSTO Peacekeeping Mission in Kazakhstan.", 0.5, 0.5),  # a title
+        ("History", 0.4, 0.6),
+    ],
+)
+def test_prose_penalty(text: str, low: float, high: float) -> None:
+    assert low <= prose_penalty(text) <= high
+
+
+def test_fields_are_facts_and_list_intros_are_not() -> None:
+    assert prose_penalty("Headquarters: Moscow, Russia") == 0.2
+    assert prose_penalty("Member states of the Collective Security Treaty Organization:") == 0.5
+    assert prose_penalty("He said: we will stay in the alliance for now.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It is meant to stop military attacks.", True),
+        ("This was because of security problems near its border.", True),
+        ("He started his job on January 1, 2023.", True),
+        ("However, they refused.", True),
+        ("The force is meant to stop attacks.", False),
+        ("Items were sold.", False),  # "It" must be a whole word
+        ("Thessaloniki hosted the meeting.", False),
+    ],
+)
+def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
+    assert continues(text) is expected
+
+
+def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:
+    headline = (
+        "Trilateral military exercises in Tajikistan successfully completed by three armies https://x.org/a"
+    )
+    assert prose_penalty(headline) == HEADLINE_PENALTY < 0.8
+    assert prose_penalty("Website of CSTO https://odkb-csto.org/") == 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Foreign Minister Abdrakhmanov put forward a proposal.", ["Abdrakhmanov"]),
+        ("Since Russia's invasion of Ukraine in February 2022, it has not been involved.", []),
+        ("The US think tank The National Interest released an analysis.", []),
+        ("Abdrakhmanov spoke first.", []),  # one word without a title is not taken for a name
+        ("House Speaker Nancy Pelosi visited Yerevan.", ["Nancy Pelosi"]),
+    ],
+)
+def test_person_names_need_two_words_or_a_title_and_are_not_countries_or_institutions(
+    text: str, names: list[str]
+) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("date armenia froze csto participation", AnswerType.DATE),
+        ("on what date in 1999 was the treaty renewed", AnswerType.DATE),
+        ("Which regions does the alliance serve?", AnswerType.PLACE),
+        ("which BRICS Plus members joined the drills", AnswerType.COUNTRY),
+        ("In which country was Iran invited to observe an exercise?", AnswerType.COUNTRY),
+        ("Which Armenian Security Council secretary lost hope?", AnswerType.PERSON),
+        ("which American politician visited Yerevan?", AnswerType.PERSON),
+        ("Which Kremlin foreign policy adviser threatened to publish it?", AnswerType.PERSON),
+        ("which group did Uzbekistan join instead?", AnswerType.OTHER),
+        ("What is the official language of the alliance?", AnswerType.OTHER),
+    ],
+)
+def test_expected_type_reads_role_nouns_prepositions_and_keyword_questions(
+    question: str, kind: AnswerType
+) -> None:
+    assert expected_type(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("leading interim Kyrgyz President Roza Otunbayeva to request help", ["Roza Otunbayeva"]),
+        ("CSTO Secretary-General Stanislav Zas was criticised.", ["Stanislav Zas"]),
+        ("the Russian President's foreign policy adviser Sergei Prikhodko", ["Sergei Prikhodko"]),
+    ],
+)
+def test_a_name_is_what_follows_the_last_title(text: str, names: list[str]) -> None:
+    assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names

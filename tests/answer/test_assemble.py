@@ -1,0 +1,215 @@
+"""Lead sentence, answer phrase and decline evidence, on hand-made cases and a tiny fake index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import FakeEncoder
+
+from csto_qa.answer.answer_type import AnswerType
+from csto_qa.answer.assemble import pick_phrase, sentence_score
+from csto_qa.answer.decline import confidence, decline_message, indirect
+from csto_qa.answer.focus import coverage, present_terms, question_focus, support, unknown_terms
+
+IDF = {"council": 2.0, "leader": 1.5, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0}
+
+
+def test_a_sentence_that_carries_the_answer_beats_one_that_restates_the_question() -> None:
+    focus = question_focus("Who leads the council?", IDF, 100)
+    restating, carrying = "The council has a leader.", "The council is led by Nikolai Bordyuzha."
+    assert focus.kind is AnswerType.PERSON
+    scores = {}
+    for text in (restating, carrying):
+        typed = pick_phrase(text, focus.kind, focus) is not None
+        covered = coverage(focus, present_terms(focus, text))
+        # Same cosine for both: the answer type decides.
+        scores[text] = sentence_score(0.6, covered, typed, 0.0, 0.5)
+    assert scores[carrying] > scores[restating]
+
+
+def test_debris_loses_to_prose() -> None:
+    assert sentence_score(0.6, 0.8, False, 1.0, 0.5) < sentence_score(0.5, 0.8, False, 0.0, 0.5)
+
+
+def test_a_sentence_with_new_words_beats_a_restatement_of_equal_cosine() -> None:
+    assert sentence_score(0.6, 1.0, False, 0.0, 0.0) < sentence_score(0.6, 1.0, False, 0.0, 0.6)
+
+
+def test_phrase_is_the_typed_span_nearest_the_focus_terms() -> None:
+    focus = question_focus("When did Uzbekistan suspend its membership?", IDF, 100)
+    text = "Georgia left in 1999, and Uzbekistan suspended its membership on 28 June 2012."
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 June 2012"
+
+
+def test_phrase_is_never_the_questions_own_words() -> None:
+    focus = question_focus("Which countries did Belarus side with?", IDF, 100)
+    text = "Belarus sided with Russia."
+    span = pick_phrase(text, AnswerType.COUNTRY, focus)
+    assert span is not None and text[span.start : span.end] == "Russia"
+
+
+def test_unknown_focus_terms_are_unsupported_and_typos_are_not_unknown() -> None:
+    focus = question_focus("What is the CSTO's annual budget?", IDF, 100)
+    unknown = unknown_terms(focus, IDF)
+    assert unknown == {"budget", "annual"}
+    assert support(focus, {"csto"}, unknown, 0.5) < 0.1
+    typo = question_focus("when did uzbekistn leave", IDF, 100)
+    assert "uzbekistn" not in unknown_terms(typo, IDF)
+    whole = question_focus("When did the council meet?", IDF, 100)
+    assert support(whole, present_terms(whole, "The council meets every year."), set(), 0.5) == 1.0
+
+
+def test_confidence_is_capped_by_support() -> None:
+    assert confidence(0.8, 1.0) == pytest.approx(min(0.8, confidence(1.0, 1.0)))
+    assert confidence(0.8, 0.2) < confidence(0.8, 0.9)
+    assert confidence(0.2, 1.0) == 0.2  # off topic: the cosine decides
+
+
+def test_decline_message_names_what_is_missing() -> None:
+    assert indirect("What is the CSTO's annual budget?") == "what the CSTO's annual budget is"
+    message = decline_message("What is the CSTO's annual budget?", ["budget"], AnswerType.OTHER, True)
+    assert message.startswith("The documents do not say what the CSTO's annual budget is.")
+    assert "“budget”" in message
+    dated = decline_message("When did it happen?", [], AnswerType.DATE, False)
+    assert "date" in dated
+
+
+@pytest.fixture(scope="module")
+def fake_engine(tmp_path_factory: pytest.TempPathFactory):
+    from csto_qa.engine import Engine
+    from csto_qa.index.build import build, quiet
+
+    base = tmp_path_factory.mktemp("answer")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "facts.txt").write_text(
+        "Facts\n"
+        "Headquarters | Moscow, Russia |\n"
+        "The council has a leader. The council is led by Nikolai Bordyuzha since 2003.\n"
+        "On 28 June 2012, Uzbekistan suspended its membership. It has six members.\n",
+        encoding="utf-8",
+    )
+    encoder = FakeEncoder()
+    build(corpus, base / "index", encoder, report=quiet, progress=False)
+    engine = Engine.open(index_dir=base / "index", corpus_dir=corpus, report=quiet, progress=False)
+    return engine
+
+
+@pytest.fixture(autouse=True)
+def _fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("csto_qa.engine.load_encoder", lambda name=None: FakeEncoder())
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When did Uzbekistan suspend its membership?", "How many members are there?", "Who leads the council?"],
+)
+def test_answer_phrase_offsets_point_into_the_document(fake_engine, question: str) -> None:
+    answer = fake_engine.ask(question, abstain=False)
+    for passage in answer.passages:
+        text = fake_engine.document(passage.doc).text
+        if passage.answer is not None:
+            assert text[passage.answer_start : passage.answer_end] == passage.answer
+            assert (
+                passage.highlight_start <= passage.answer_start < passage.answer_end <= passage.highlight_end
+            )
+        else:
+            assert passage.answer_start is None and passage.answer_end is None
+    data = answer.to_dict()
+    assert {"answer", "answer_start", "answer_end"} <= data["passages"][0].keys()
+
+
+def test_lead_passage_is_first_and_ranks_follow(fake_engine) -> None:
+    answer = fake_engine.ask("When did Uzbekistan suspend its membership?", abstain=False)
+    assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
+    assert "28 June 2012" in answer.passages[0].highlight
+    assert answer.passages[0].answer == "28 June 2012"
+
+
+def test_unknown_focus_declines_with_the_passages_folded(fake_engine, tmp_path: Path) -> None:
+    permissive = fake_engine.with_settings(abstain_threshold=-1.0)  # the cosine never declines
+    kept = permissive.ask("What is the council's annual budget?")
+    assert not kept.abstained  # nothing declines at this threshold
+    strict = fake_engine.with_settings(abstain_threshold=0.2)
+    built_support = strict.builder.build(
+        "What is the council's annual budget?",
+        strict.encoder.encode_query("x"),
+        strict.retriever.retrieve(
+            ["council", "annual", "budget"], strict.encoder.encode_query("x"), "hybrid", 5
+        ),
+        5,
+    ).support
+    assert built_support < 0.33 / 0.7  # the decline rule's support cut
+
+
+def test_words_that_name_the_asked_type_are_not_focus_terms() -> None:
+    from csto_qa.answer.focus import question_focus
+
+    idf = {"citi": 2.0, "headquart": 3.0, "countri": 1.0, "member": 1.0, "budget": 4.0}
+    assert question_focus("In which city is the headquarters?", idf, 100).words == {"headquarters"}
+    assert question_focus("Which countries are members?", idf, 100).words == {"members"}
+    # The same word is a focus term when the question does not ask for that type.
+    assert "city" in question_focus("What is the budget of the city?", idf, 100).words
+
+
+@pytest.fixture(scope="module")
+def context_engine(tmp_path_factory: pytest.TempPathFactory):
+    """An index whose passages hold a restatement followed by its continuation."""
+    from csto_qa.engine import Engine
+    from csto_qa.index.build import build, quiet
+
+    base = tmp_path_factory.mktemp("context")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    (corpus / "force.txt").write_text(
+        "Force\n"
+        "The Collective Rapid Force is called KSOR. It is meant to stop attacks and fight terrorism.\n",
+        encoding="utf-8",
+    )
+    (corpus / "summit.txt").write_text(
+        "Summit\nNikolai Bordyuzha chaired the summit held in Yerevan in 2010. He later left the post.\n",
+        encoding="utf-8",
+    )
+    build(corpus, base / "index", FakeEncoder(), report=quiet, progress=False)
+    return Engine.open(index_dir=base / "index", corpus_dir=corpus, report=quiet, progress=False)
+
+
+def test_a_continuation_of_a_restatement_leads(context_engine) -> None:
+    # "It is meant to ..." speaks of the force the restatement names: it takes that
+    # sentence's cosine and coverage and wins on the words the question does not have.
+    answer = context_engine.ask("What is the Collective Rapid Force KSOR meant for?", abstain=False)
+    assert answer.passages[0].highlight.startswith("It is meant to stop attacks")
+
+
+def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -> None:
+    # The first sentence carries the asked name; "He later left the post." inherits nothing.
+    answer = context_engine.ask("Who chaired the summit in Yerevan?", abstain=False)
+    assert answer.passages[0].highlight.startswith("Nikolai Bordyuzha chaired")
+
+
+def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
+    # "2006" touches "CSTO" (IDF 0.1) and "28 March 2008" follows "parliament" (IDF 3): the
+    # IDF-weighted nearness picks the date the question asks about.
+    idf = {"csto": 0.1, "parliament": 3.0, "ratifi": 3.0, "uzbek": 1.0}
+    focus = question_focus("When did the Uzbek parliament ratify CSTO membership?", idf, 100)
+    text = "It joined the CSTO in 2006 and was ratified by the Uzbek parliament on 28 March 2008."
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 March 2008"
+
+
+def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
+    idf = {"former": 3.0, "member": 0.5, "csto": 0.1}
+    focus = question_focus("how many former members does the csto have", idf, 100)
+    text = "Membership: 6 members, 3 former members, 1 observer"
+    span = pick_phrase(text, AnswerType.NUMBER, focus)
+    assert span is not None and text[span.start : span.end] == "3"
+
+
+def test_reason_phrase_is_the_clause_that_gives_the_cause() -> None:
+    focus = question_focus("Why did Belarus boycott the summit?", IDF, 100)
+    assert focus.kind is AnswerType.REASON
+    text = "In 2009, Belarus boycotted the summit because of a trade dispute with Russia."
+    span = pick_phrase(text, AnswerType.REASON, focus)
+    assert span is not None and text[span.start : span.end] == "because of a trade dispute with Russia"

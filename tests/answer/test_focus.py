@@ -1,0 +1,152 @@
+"""The question's focus: head words read from the question's form, and how support weighs them."""
+
+from __future__ import annotations
+
+import pytest
+
+from csto_qa.answer.answer_type import AnswerType
+from csto_qa.answer.focus import (
+    Spellings,
+    _similar,
+    head_words,
+    present_in,
+    present_terms,
+    question_focus,
+    support,
+    text_terms,
+    unknown_terms,
+)
+
+IDF = {
+    "tank": 3.0,
+    "csto": 0.1,
+    "popul": 4.0,
+    "tajikistan": 1.5,
+    "budget": 4.0,
+    "annual": 2.0,
+    "soldier": 2.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("How many tanks does the CSTO have?", ["tanks"]),
+        ("how many soldiers took part in the drill", ["soldiers"]),  # the counted noun, not the verb
+        ("what is the population of tajikistan", ["population"]),
+        ("What is the CSTO's annual budget?", ["annual", "budget"]),  # after the possessive
+        ("What is the CSTO’s motto?", ["motto"]),  # a typographic apostrophe too
+        ("How long is a Secretary General's term of office?", ["term"]),
+        ("What is the name of the air base?", ["air", "base"]),  # "name" is form: its object
+        ("Who founded NATO?", []),  # no counted or named noun in this form
+        ("When did Uzbekistan suspend its membership?", []),
+        ("What was behind Belarus boycotting the summit?", []),  # a relation asked for, no named thing
+        ("What is the CSTO's counterpart to Article 5?", ["counterpart"]),  # a preposition ends it
+    ],
+)
+def test_head_words_come_from_the_question_form(question: str, head: list[str]) -> None:
+    assert head_words(question) == head
+
+
+def test_focus_keeps_only_head_words_that_are_focus_terms() -> None:
+    focus = question_focus("How many tanks does the CSTO have?", IDF, 100)
+    assert focus.head == {"tank"}
+    assert question_focus("When did the CSTO meet?", IDF, 100).head == frozenset()
+
+
+def test_a_head_term_missing_from_the_lead_passage_weighs_more_than_another_term() -> None:
+    focus = question_focus("How many tanks does the CSTO have?", IDF, 100)
+    everywhere = {"tank", "csto"}
+    # "tank" is in the evidence pool (a "think tank" elsewhere) but not in the lead passage.
+    assert support(focus, everywhere, set(), 0.0, {"csto"}, 0.0) == 1.0  # no head weight: supported
+    # Lost: 1.5 x 3.0 of a total IDF of 3.1 -> nothing left.
+    assert support(focus, everywhere, set(), 0.0, {"csto"}, 1.5) == 0.0
+    assert support(focus, everywhere, set(), 0.0, {"csto"}, 0.5) == pytest.approx(1 - 1.5 / 3.1)
+    # In the lead passage it is supported whatever the head weight.
+    assert support(focus, everywhere, set(), 0.0, everywhere, 1.5) == 1.0
+
+
+def test_a_paraphrased_non_head_term_costs_nothing_with_no_absent_weight() -> None:
+    focus = question_focus("How many soldiers does the bloc have?", {**IDF, "bloc": 3.0}, 100)
+    assert focus.kind is AnswerType.NUMBER
+    # "bloc" (the passage says "the CSTO") is absent but not the head: no loss at weight 0.
+    assert support(focus, {"soldier"}, set(), 0.0, {"soldier"}, 1.5) == 1.0
+
+
+def test_unknown_terms_stay_unsupported_outright() -> None:
+    focus = question_focus("When did the CSTO's budget office open?", {"csto": 0.1, "offic": 2.0}, 100)
+    unseen = focus.terms["budget"].idf
+    assert not focus.terms["budget"].known and focus.head == frozenset()  # no head in this form
+    expected = 1 - unseen / (unseen + 2.0 + 0.1 + focus.terms["open"].idf)
+    expected -= focus.terms["open"].idf / (unseen + 2.0 + 0.1 + focus.terms["open"].idf)
+    assert support(focus, {"csto", "offic"}, {"budget", "open"}, 0.0, {"csto"}, 1.5) == pytest.approx(
+        expected
+    )
+
+
+def test_an_unseen_head_counts_at_least_once_and_more_with_the_head_weight() -> None:
+    focus = question_focus("How many drones does the CSTO have?", {"csto": 0.1}, 100)
+    unseen = focus.terms["drone"].idf
+    assert focus.head == {"drone"}
+    total = unseen + 0.1
+    # A head weight below 1 never makes an unseen word count less than a plain unseen one.
+    assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 0.5) == pytest.approx(1 - unseen / total)
+    assert support(focus, {"csto"}, {"drone"}, 0.0, {"csto"}, 1.5) == 0.0
+
+
+def test_an_unseen_number_weighs_like_a_head_and_a_known_one_costs_nothing() -> None:
+    idf = {"csto": 0.1, "summit": 2.0, "2022": 2.0}
+    later = question_focus("Where is the CSTO summit in 2027?", idf, 100)
+    unseen = later.terms["2027"].idf
+    total = unseen + 2.0 + 0.1
+    assert support(later, {"csto", "summit"}, {"2027"}, 0.0, {"csto", "summit"}, 1.5) == pytest.approx(
+        max(0.0, 1 - 1.5 * unseen / total)
+    )
+    known = question_focus("Where is the CSTO summit in 2022?", idf, 100)
+    # A year the index has, but the lead passage lacks, is not a head: no loss.
+    assert support(known, {"csto", "summit"}, set(), 0.0, {"csto", "summit"}, 1.5) == 1.0
+
+
+VOCABULARY = ["uzbekistan", "kazakhstan", "membership", "member", "drones", "done", "2012", "peacekeepers"]
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "uzbekistn",
+        "membershp",
+        "kazakstan",
+        "peacekeeper",
+        "drone",
+        "dne",
+        "2013",
+        "armenia",
+        "u",
+        "membershiping",
+    ],
+)
+def test_grouped_spellings_find_what_a_scan_of_every_word_finds(word: str) -> None:
+    assert Spellings(VOCABULARY).near(word) == _similar(word, VOCABULARY)
+
+
+def test_spellings_take_near_spellings_of_long_words_only() -> None:
+    spellings = Spellings(VOCABULARY)
+    assert spellings.near("uzbekistn") and spellings.near("membershp")
+    assert not spellings.near("drone")  # five letters: "done" is one edit away, not a typo
+    assert not spellings.near("2013")  # numbers are never misspelt
+    assert not spellings.near("armenia")
+
+
+def test_present_terms_reads_exact_stems_and_near_spellings() -> None:
+    focus = question_focus("When did Uzbekistn suspend its membership in 2012?", IDF, 100)
+    text = "Uzbekistan suspended its membership in 2013."
+    assert present_terms(focus, text) == {"uzbekistn", "suspend", "membership"}  # not "2012"
+    asked: list[str] = []
+    kept = present_in(focus, text_terms(text), lambda s, term: asked.append(s) or False)
+    assert kept == {"suspend", "membership"} and asked == ["uzbekistn", "2012"]  # only the missing
+
+
+def test_unknown_terms_read_a_vocabulary_or_its_spellings_alike() -> None:
+    focus = question_focus("When did uzbekistn buy drones?", {"uzbekistan": 2.0, "drone": 3.0}, 100)
+    vocabulary = ["uzbekistan", "drone"]
+    assert unknown_terms(focus, vocabulary) == unknown_terms(focus, Spellings(vocabulary)) == {"buy"}
