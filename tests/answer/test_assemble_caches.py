@@ -9,7 +9,8 @@ import pytest
 from fakes import FakeEncoder, write_tiny_corpus
 
 from csto_qa.answer.answer_type import TYPED
-from csto_qa.answer.assemble import AnswerBuilder, _Bounded, pick_phrase
+from csto_qa.answer.assemble import AnswerBuilder, pick_phrase
+from csto_qa.answer.features import Bounded
 from csto_qa.answer.focus import present_terms
 from csto_qa.engine import Engine
 from csto_qa.index.storage import StoredIndex
@@ -39,7 +40,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> StoredIndex:
 
 
 def test_bounded_cache_forgets_its_oldest_entry() -> None:
-    cache: _Bounded[str, int] = _Bounded(2)
+    cache: Bounded[str, int] = Bounded(2)
     assert cache.put("a", 1) == 1
     cache.put("b", 2)
     cache.put("c", 3)
@@ -56,7 +57,7 @@ def test_passage_stems_are_the_stems_of_its_index_text(stored: StoredIndex) -> N
 
 def test_folded_words_are_those_of_the_text() -> None:
     builder = AnswerBuilder.__new__(AnswerBuilder)  # the cache needs no index
-    builder._folded = _Bounded(1)
+    builder._folded = Bounded(1)
     assert builder.folded_words("The CSTO's Headquarters, in Moscow.") == "csto headquarters moscow"
     assert builder.folded_words("Коллективной БЕЗОПАСНОСТИ") == "коллективнои безопасности"  # й folded
     assert len(builder._folded) == 1
@@ -103,7 +104,8 @@ def test_a_warm_builder_answers_as_a_cold_one(stored: StoredIndex) -> None:
 def test_an_evicting_cache_changes_no_answer(stored: StoredIndex) -> None:
     engine = Engine(stored, FakeEncoder())
     builder = engine.builder
-    builder._chunk_terms, builder._folded, builder._typos = _Bounded(1), _Bounded(1), _Bounded(1)
-    builder._passage_phrases, builder._unknown = _Bounded(1), _Bounded(1)
+    builder._chunk_terms, builder._folded, builder._typos = Bounded(1), Bounded(1), Bounded(1)
+    builder._passage_phrases, builder._unknown = Bounded(1), Bounded(1)
+    builder._sentence_features = Bounded(1)
     for question in QUESTIONS:
         assert engine.ask(question).to_dict() == Engine(stored, FakeEncoder()).ask(question).to_dict()
