@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -145,21 +146,30 @@ def sentence_score(cosine: float, covered: float, typed: bool, penalty: float, n
 
 
 def pick_phrase(
-    sentence: str, kind: AnswerType, focus: Focus, spans: list[Span] | None = None
+    sentence: str,
+    kind: AnswerType,
+    focus: Focus,
+    spans: list[Span] | None = None,
+    phrase_words: list[frozenset[str]] | None = None,
+    folded: str | None = None,
 ) -> Span | None:
     """The phrase of type ``kind`` in ``sentence`` nearest to the focus terms it matches.
 
     A phrase made only of the question's own words is not an answer ("Belarus" for
     "When did Belarus join?"); for "how many" a year is a number only when nothing else is.
+    A caller that keeps them passes the sentence's ``spans`` of ``kind``, their folded
+    ``phrase_words`` and the ``folded`` sentence: they do not depend on the question.
     """
     spans = find_phrases(sentence, kind) if spans is None else spans
+    if phrase_words is None:
+        phrase_words = [frozenset(words(sentence[sp.start : sp.end])) for sp in spans]
     asked = {fold(w) for w in focus.words}
-    spans = [sp for sp in spans if not set(words(sentence[sp.start : sp.end])) <= asked]
+    spans = [sp for sp, found in zip(spans, phrase_words, strict=True) if not found <= asked]
     if kind is AnswerType.NUMBER and any(not is_year(sentence[sp.start : sp.end]) for sp in spans):
         spans = [sp for sp in spans if not is_year(sentence[sp.start : sp.end])]
     if not spans:
         return None
-    folded = fold(sentence)
+    folded = fold(sentence) if folded is None else folded
     anchors = [
         (term.idf, _occurrences(folded, term.surface[: max(4, len(term.surface) - 2)]))
         for term in focus.terms.values()
@@ -182,9 +192,16 @@ def pick_phrase(
 
 def _occurrences(text: str, needle: str) -> list[tuple[int, int]]:
     """(start, end) of each word of ``text`` that begins with ``needle``."""
-    if not needle:
+    if not needle or needle not in text:  # no regex where the needle is not even a substring
         return []
-    return [(m.start(), m.end()) for m in re.finditer(rf"\b{re.escape(needle)}\w*", text)]
+    return [(m.start(), m.end()) for m in _word_starting(needle).finditer(text)]
+
+
+@lru_cache(maxsize=4096)
+def _word_starting(needle: str) -> re.Pattern[str]:
+    """The compiled pattern of a word beginning with ``needle`` (focus words recur across
+    questions; ``re``'s own cache of 512 patterns is shared with every other module)."""
+    return re.compile(rf"\b{re.escape(needle)}\w*")
 
 
 # Entries the bounded feature caches keep, sized by measurement on this corpus so that each
@@ -196,6 +213,7 @@ TERMS_CACHE = 4_000
 PASSAGE_CACHE = 10_000
 HIGHLIGHT_CACHE = 100_000
 TYPO_CACHE = 100_000
+PAIR_CACHE = 100_000  # duplicate verdicts of passage pairs, ~200 bytes each
 
 
 class AnswerBuilder:
@@ -214,7 +232,11 @@ class AnswerBuilder:
         # Per-chunk and per-sentence features, computed on first use and kept: a corpus
         # of a million passages must not pay for them all at load time.
         self._grams: dict[int, set[tuple[str, ...]]] = {}
-        self._phrases: dict[tuple[int, AnswerType], list[Span]] = {}
+        # A highlighted sentence's phrases of a type, their folded words, its folded text.
+        self._phrases: Bounded[tuple[int, AnswerType], tuple[list[Span], list[frozenset[str]]]] = Bounded(
+            HIGHLIGHT_CACHE
+        )
+        self._folded_sentences: Bounded[int, str] = Bounded(HIGHLIGHT_CACHE)
         # Each passage's sentence features (stems, debris penalty, continuation, phrase
         # words by type), one record per passage: the scorer read five dicts per sentence.
         self._sentence_features: Bounded[int, SentenceFeatures] = Bounded(PASSAGE_CACHE)
@@ -227,6 +249,7 @@ class AnswerBuilder:
         # folded words (the duplicate check ran words() ~97 times a query, 0.85 ms), warm.
         self._chunk_terms: Bounded[int, TextTerms] = Bounded(TERMS_CACHE)
         self._folded: Bounded[str, str] = Bounded(HIGHLIGHT_CACHE)
+        self._duplicates: Bounded[tuple[int, int], bool] = Bounded(PAIR_CACHE)
         # The evidence check (_with_evidence) per query re-read three passages' stems and ran
         # difflib over their words for each focus term they lack (0.2-0.4 ms a query): it now
         # reads the kept TextTerms, keeps each typo verdict by (passage, stem, surface), and
@@ -239,6 +262,16 @@ class AnswerBuilder:
         if cached is None:
             cached = self._grams[chunk_id] = shingles(self.stored.chunks[chunk_id].text)
         return cached
+
+    def _repeats(self, a: int, b: int) -> bool:
+        """One passage's trigrams are mostly inside the other's (containment is symmetric;
+        the verdict is kept per pair: ~80 set intersections a query, 0.15 ms)."""
+        key = (a, b) if a <= b else (b, a)
+        verdict = self._duplicates.get(key)
+        if verdict is None:
+            share = containment(self._shingles(a), self._shingles(b))
+            verdict = self._duplicates.put(key, share >= DUPLICATE_CONTAINMENT)
+        return verdict
 
     def chunk_terms(self, chunk_id: int) -> TextTerms:
         """Stems and typo candidates of a passage's ``index_text`` (kept: they do not depend
@@ -306,7 +339,11 @@ class AnswerBuilder:
         text = self.sentence_text(sid)
         if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):
             return None  # the predicate of another subject's "X is ..." defines nothing asked
-        span = pick_phrase(text, focus.kind, focus, self._sentence_phrases(sid, focus.kind))
+        spans, phrase_words = self._sentence_phrases(sid, focus.kind)
+        folded = self._folded_sentences.get(sid)
+        if folded is None:
+            folded = self._folded_sentences.put(sid, fold(text))
+        span = pick_phrase(text, focus.kind, focus, spans, phrase_words, folded)
         if span is None:
             return None
         phrase = text[span.start : span.end]
@@ -326,12 +363,17 @@ class AnswerBuilder:
             cached = self._sentence_features.put(chunk.chunk_id, SentenceFeatures.of(first, texts))
         return cached
 
-    def _sentence_phrases(self, sid: int, kind: AnswerType) -> list[Span]:
-        """Phrases of ``kind`` in sentence ``sid`` (cached: they do not depend on the question)."""
+    def _sentence_phrases(self, sid: int, kind: AnswerType) -> tuple[list[Span], list[frozenset[str]]]:
+        """Phrases of ``kind`` in sentence ``sid`` and their folded words (kept: they do not
+        depend on the question)."""
         key = (sid, kind)
         cached = self._phrases.get(key)
         if cached is None:
-            cached = self._phrases[key] = find_phrases(self.sentence_text(sid), kind)
+            text = self.sentence_text(sid)
+            spans = find_phrases(text, kind)
+            cached = self._phrases.put(
+                key, (spans, [frozenset(words(text[sp.start : sp.end])) for sp in spans])
+            )
         return cached
 
     def _unknown_terms(self, focus: Focus) -> set[str]:
@@ -358,8 +400,8 @@ class AnswerBuilder:
         """The sentence of ``chunk`` that best answers: global id, cosine, score, typed.
 
         Per sentence only its kept features are read (features.covered and features.typed_sentences
-        add what focus.coverage and the type check did, in the same order): 0.58 -> ms a
-        query over 20 hits, warm; see the README's Performance section.
+        add what focus.coverage and the type check did, in the same order): 0.58 -> 0.33 ms a
+        query over 20 hits, warm.
         """
         first, last = chunk.sentences
         if last <= first:
@@ -411,7 +453,7 @@ class AnswerBuilder:
             cosine = max(cosine, sent_cos, hit.dense_score or 0.0)
             h_start, h_end = self._span(chunk, sid)
             highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
-            target = self._same_as(passages, grams, chunk_grams, highlight)
+            target = self._same_as(passages, chunk.chunk_id, highlight)
             candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
             if target is not None:
                 at = next(i for i, p in enumerate(passages) if p is target)
@@ -562,17 +604,11 @@ class AnswerBuilder:
         missing = [focus.terms[s].surface for s in lacking]
         return Built(passages, round(cosine, 4), round(supported, 4), focus, missing, type_found, everywhere)
 
-    def _same_as(
-        self,
-        passages: list[Passage],
-        grams: list[set[tuple[str, ...]]],
-        chunk_grams: set[tuple[str, ...]],
-        highlight: str,
-    ) -> Passage | None:
-        """The cited passage this one repeats, if any."""
+    def _same_as(self, passages: list[Passage], chunk_id: int, highlight: str) -> Passage | None:
+        """The cited passage this one (``chunk_id``, its best sentence ``highlight``) repeats, if any."""
         folded = self.folded_words(highlight)
-        for passage, seen in zip(passages, grams, strict=True):
-            if containment(chunk_grams, seen) >= DUPLICATE_CONTAINMENT:
+        for passage in passages:
+            if self._repeats(passage.chunk_id, chunk_id):
                 return passage
             if folded and folded == self.folded_words(passage.highlight):
                 return passage
