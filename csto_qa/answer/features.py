@@ -127,4 +127,5 @@ def typed_sentences(features: SentenceFeatures, asked: Asked) -> list[bool]:
     holds = _holds(asked.kind)
     if holds is None:
         return [False] * len(features.texts)
-    return [holds(p, asked.words) for p in features.phrase_words(asked.kind)]
+    # Most sentences hold no phrase of the kind: no rule to call for them.
+    return [bool(p) and holds(p, asked.words) for p in features.phrase_words(asked.kind)]
