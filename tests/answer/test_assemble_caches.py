@@ -109,3 +109,61 @@ def test_an_evicting_cache_changes_no_answer(stored: StoredIndex) -> None:
     builder._sentence_features = Bounded(1)
     for question in QUESTIONS:
         assert engine.ask(question).to_dict() == Engine(stored, FakeEncoder()).ask(question).to_dict()
+
+
+def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, float, float, bool]:  # noqa: ANN001
+    """The lead-sentence scorer as written before its features were kept: every feature
+    recomputed from the sentence's text with answer_type's and focus' own functions."""
+    import math
+
+    import numpy as np
+
+    from csto_qa.answer import assemble
+    from csto_qa.answer.answer_type import AnswerType, continues, defines, find_phrases, prose_penalty
+    from csto_qa.answer.focus import coverage
+    from csto_qa.retrieval.tokenizing import fold
+
+    first, last = chunk.sentences
+    if last <= first:
+        return -1, 0.0, -math.inf, False
+    cosines = builder.stored.sentence_vectors[first:last].astype(np.float32) @ vector
+    asked = {fold(w) for w in focus.words}
+    best, best_score, best_typed = first, -math.inf, False
+    before_cos, before_covered, before_weak = 0.0, 0.0, False
+    for offset, sid in enumerate(range(first, last)):
+        text = builder.sentence_text(sid)
+        if focus.kind is AnswerType.DEFINITION:
+            typed = defines(text, asked)
+        elif focus.kind in TYPED:
+            typed = pick_phrase(text, focus.kind, focus) is not None
+        else:
+            typed = focus.kind is AnswerType.REASON and bool(find_phrases(text, focus.kind))
+        own = frozenset(stem(w) for w in words(text))
+        covered = coverage(focus, own & focus.terms.keys())
+        novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
+        cos = own_cos = float(cosines[offset])
+        own_covered = covered
+        if offset and continues(text) and before_weak:
+            cos = max(cos, assemble.CONTEXT_WEIGHT * before_cos)
+            covered = max(covered, assemble.CONTEXT_WEIGHT * before_covered)
+        before_cos, before_covered, before_weak = own_cos, own_covered, novelty < assemble.RESTATES
+        score = assemble.sentence_score(cos, covered, typed, prose_penalty(text), novelty)
+        if score > best_score:
+            best, best_score, best_typed = sid, score, typed
+    return best, float(cosines[best - first]), best_score, best_typed
+
+
+def test_the_best_sentence_is_the_one_the_features_recomputed_give(stored: StoredIndex) -> None:
+    from csto_qa.answer.features import Asked
+
+    builder, encoder = AnswerBuilder(stored), FakeEncoder()
+    questions = [*QUESTIONS, "What is the Collective Rapid Reaction Force?", "Why did Armenia freeze it?"]
+    kinds = set()
+    for _ in range(2):  # computed, then from the kept records
+        for question in questions:
+            focus, vector = builder.focus(question), encoder.encode_query(question)
+            kinds.add(focus.kind)
+            for chunk in stored.chunks:
+                expected = _reference_best(builder, chunk, vector, focus)
+                assert builder._best_sentence(chunk, vector, Asked.of(focus)) == expected, question
+    assert len(kinds) >= 5  # dates, names, places, countries, definitions, reasons...
