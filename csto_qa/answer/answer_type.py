@@ -11,6 +11,7 @@ Country names come from pycountry (ISO 3166) plus the short forms texts use.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -332,13 +333,19 @@ def is_year(phrase: str) -> bool:
     return bool(_YEAR_ONLY.match(phrase.strip()))
 
 
-def defines(text: str, subject_words: set[str]) -> bool:
-    """True when ``text`` reads "X is a ..." with X naming one of ``subject_words`` (folded)."""
+def defined_subject(text: str) -> frozenset[str] | None:
+    """The folded words of X when ``text`` reads "X is a ..." (X at most 14 words), else None.
+    It does not depend on the question, so a caller may keep it per sentence."""
     m = _DEFINING.match(text)
-    if not m:
-        return False
-    subject = {w.casefold() for w in re.findall(r"\w+", m.group("subject"))}
-    return bool(subject & subject_words) and len(m.group("subject").split()) <= 14
+    if not m or len(m.group("subject").split()) > 14:
+        return None
+    return frozenset(w.casefold() for w in re.findall(r"\w+", m.group("subject")))
+
+
+def defines(text: str, subject_words: Set[str]) -> bool:
+    """True when ``text`` reads "X is a ..." with X naming one of ``subject_words`` (folded)."""
+    subject = defined_subject(text)
+    return subject is not None and not subject.isdisjoint(subject_words)
 
 
 # --- prose or debris -------------------------------------------------------------------

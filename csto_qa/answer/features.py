@@ -1,0 +1,131 @@
+"""What the answer builder reads of a question and of a passage's sentences, computed once.
+
+A passage's sentences have features that do not depend on the question (their stems, how
+much they read as debris, whether they continue the sentence before, the words of their
+phrases of each answer type); :class:`SentenceFeatures` holds them for one passage, so the
+builder keeps one record per passage instead of five dict look-ups per sentence and query.
+:class:`Asked` is what the sentence scorer reads of the question, once per query instead of
+once per sentence (the focus terms' keys, their IDF in the focus' order and its total, the
+question's folded words). :func:`covered` and :func:`typed_sentences` give exactly what
+``focus.coverage`` and the builder's type check gave (same sums in the same order), so the
+answers stay bit for bit the same (``scripts/answer_snapshot.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from csto_qa.answer.answer_type import (
+    TYPED,
+    AnswerType,
+    continues,
+    defined_subject,
+    find_phrases,
+    prose_penalty,
+)
+from csto_qa.answer.focus import Focus
+from csto_qa.retrieval.tokenizing import fold, stem, words
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Bounded(dict[K, V]):
+    """A dict that forgets its oldest entry past ``limit`` entries (a feature cache)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def put(self, key: K, value: V) -> V:
+        if len(self) >= self.limit:
+            del self[next(iter(self))]
+        self[key] = value
+        return value
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the sentence scorer reads of one question's focus."""
+
+    kind: AnswerType
+    keys: frozenset[str]  # the focus stems
+    weights: tuple[tuple[str, float], ...]  # (stem, idf) in the focus' order
+    total: float  # their IDF sum, as focus.coverage adds it
+    words: frozenset[str]  # the question's folded focus words
+
+    @classmethod
+    def of(cls, focus: Focus) -> Asked:
+        weights = tuple((s, t.idf) for s, t in focus.terms.items())
+        total = sum(t.idf for t in focus.terms.values())
+        folded = frozenset(fold(w) for w in focus.words)
+        return cls(focus.kind, frozenset(focus.terms), weights, total, folded)
+
+
+def covered(asked: Asked, own: frozenset[str]) -> tuple[float, int]:
+    """``focus.coverage(own & keys)`` and how many focus stems ``own`` holds."""
+    if asked.total <= 0:
+        return 1.0, len(own & asked.keys)
+    if asked.keys.isdisjoint(own):
+        return 0.0, 0
+    found = [idf for s, idf in asked.weights if s in own]
+    return sum(found) / asked.total, len(found)
+
+
+@dataclass
+class SentenceFeatures:
+    """Question-independent features of one passage's sentences (``first`` is the first id)."""
+
+    first: int
+    texts: tuple[str, ...]
+    stems: tuple[frozenset[str], ...]
+    penalties: tuple[float, ...]
+    continues: tuple[bool, ...]
+    # Per answer type, per sentence: the folded words of each phrase of that type (for a
+    # definition, the defined subject's words), filled on first use of the type.
+    phrases: dict[AnswerType, tuple[tuple[frozenset[str], ...], ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, first: int, texts: Sequence[str]) -> SentenceFeatures:
+        return cls(
+            first,
+            tuple(texts),
+            tuple(frozenset(stem(w) for w in words(t)) for t in texts),
+            tuple(prose_penalty(t) for t in texts),
+            tuple(continues(t) for t in texts),
+        )
+
+    def phrase_words(self, kind: AnswerType) -> tuple[tuple[frozenset[str], ...], ...]:
+        found = self.phrases.get(kind)
+        if found is None:
+            if kind is AnswerType.DEFINITION:
+                subjects = (defined_subject(t) for t in self.texts)
+                found = tuple(() if s is None else (s,) for s in subjects)
+            else:
+                found = tuple(
+                    tuple(frozenset(words(t[sp.start : sp.end])) for sp in find_phrases(t, kind))
+                    for t in self.texts
+                )
+            self.phrases[kind] = found
+        return found
+
+
+def _holds(kind: AnswerType) -> Callable[[tuple[frozenset[str], ...], frozenset[str]], bool] | None:
+    if kind in TYPED:  # a phrase not made only of the question's own words (pick_phrase's rule)
+        return lambda phrases, asked: any(not p <= asked for p in phrases)
+    if kind is AnswerType.DEFINITION:  # "X is ..." with X naming a word of the question
+        return lambda phrases, asked: any(not p.isdisjoint(asked) for p in phrases)
+    if kind is AnswerType.REASON:  # a reason clause at all
+        return lambda phrases, asked: bool(phrases)
+    return None
+
+
+def typed_sentences(features: SentenceFeatures, asked: Asked) -> list[bool]:
+    """Per sentence: it holds what the question's form asks for."""
+    holds = _holds(asked.kind)
+    if holds is None:
+        return [False] * len(features.texts)
+    # Most sentences hold no phrase of the kind: no rule to call for them.
+    return [bool(p) and holds(p, asked.words) for p in features.phrase_words(asked.kind)]

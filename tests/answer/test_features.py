@@ -1,0 +1,92 @@
+"""The scorer's per-question and per-passage records give what the functions they replace
+give: coverage and the count of focus stems as focus.coverage, the debris penalty, the
+continuation and the type check as answer_type's functions and pick_phrase, on hand-made
+sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from csto_qa.answer.answer_type import TYPED, AnswerType, continues, defines, prose_penalty
+from csto_qa.answer.assemble import pick_phrase
+from csto_qa.answer.features import Asked, SentenceFeatures, covered, typed_sentences
+from csto_qa.answer.focus import Focus, coverage, question_focus
+from csto_qa.retrieval.tokenizing import fold, stem, words
+
+IDF = {"council": 2.0, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0, "found": 1.0, "treati": 1.2}
+SENTENCES = [
+    "The council is led by Nikolai Bordyuzha.",
+    "It was founded on 15 May 1992 in Tashkent.",
+    "The CSTO is a military alliance of six post-Soviet states.",
+    "Uzbekistan suspended its membership in 2012 because of a dispute with Russia.",
+    "| Headquarters | Moscow, Russia |",
+    "![image](stub.png)",
+    "About 20,000 troops and 3,600 peacekeepers.",
+]
+QUESTIONS = [
+    "Who leads the council?",
+    "When was the CSTO founded?",
+    "What is the CSTO?",
+    "Why did Uzbekistan leave?",
+    "How many troops does the CSTO have?",
+    "Where is the headquarters?",
+    "Which countries are members?",
+    "Tell me about the treaty",
+]
+
+
+def test_sentence_features_are_those_of_each_text() -> None:
+    features = SentenceFeatures.of(7, SENTENCES)
+    assert features.first == 7 and features.texts == tuple(SENTENCES)
+    for i, text in enumerate(SENTENCES):
+        assert features.stems[i] == {stem(w) for w in words(text)}
+        assert features.penalties[i] == prose_penalty(text)
+        assert features.continues[i] == continues(text)
+    assert features.continues[1] and not features.continues[0]  # "It was founded ..."
+    assert features.penalties[5] == 1.0  # an image stub
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_coverage_is_focus_coverage_to_the_last_bit(question: str) -> None:
+    focus = question_focus(question, IDF, 100)
+    asked = Asked.of(focus)
+    for text in SENTENCES:
+        own = frozenset(stem(w) for w in words(text))
+        value, common = covered(asked, own)
+        assert value == coverage(focus, own & focus.terms.keys())  # ==, not approx
+        assert common == len(own & focus.terms.keys())
+
+
+def test_a_focus_without_terms_is_covered_by_anything() -> None:
+    asked = Asked.of(Focus(AnswerType.OTHER, {}))
+    assert covered(asked, frozenset({"council"})) == (1.0, 0)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_typed_sentences_follow_the_rule_of_each_kind(question: str) -> None:
+    focus = question_focus(question, IDF, 100)
+    features = SentenceFeatures.of(0, SENTENCES)
+    for kind in [*TYPED, AnswerType.DEFINITION, AnswerType.REASON, AnswerType.OTHER]:
+        as_kind = Focus(kind, focus.terms, focus.head)
+        asked_words = {fold(w) for w in as_kind.words}
+        for text, got in zip(SENTENCES, typed_sentences(features, Asked.of(as_kind)), strict=True):
+            if kind in TYPED:
+                expected = pick_phrase(text, kind, as_kind) is not None
+            elif kind is AnswerType.DEFINITION:
+                expected = defines(text, asked_words)
+            elif kind is AnswerType.REASON:
+                expected = pick_phrase(text, kind, as_kind) is not None
+            else:
+                expected = False
+            assert got == expected, (question, kind, text)
+
+
+def test_hand_made_type_verdicts() -> None:
+    features = SentenceFeatures.of(0, SENTENCES)
+    who = Asked.of(question_focus("Who leads the council?", IDF, 100))
+    assert typed_sentences(features, who)[0]  # "Nikolai Bordyuzha"
+    what = Asked.of(question_focus("What is the CSTO?", IDF, 100))
+    assert what.kind is AnswerType.DEFINITION
+    assert [i for i, t in enumerate(typed_sentences(features, what)) if t] == [2]  # "The CSTO is a ..."
+    why = Asked.of(question_focus("Why did Uzbekistan leave?", IDF, 100))
+    assert typed_sentences(features, why)[3] and not typed_sentences(features, why)[0]
