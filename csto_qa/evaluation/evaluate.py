@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from csto_qa.evaluation.questions import EvalQuestion
 
 
-ALL_MODES = MODES  # every retrieval mode, in the order the tables show them
 BASE_CUTOFFS = (1, 3, 5, 10)
 RANK_DEPTH = 10  # MRR and nDCG are taken at 10 (or at k when k is smaller)
 MISS_CUTOFF = 5  # a question is "missed" when nothing relevant is in the top 5
@@ -80,9 +79,9 @@ def parse_modes(text: str | Sequence[str]) -> list[str]:
     """``"hybrid,bm25"`` → ``["hybrid", "bm25"]``, refusing unknown or no modes."""
     items = text.split(",") if isinstance(text, str) else list(text)
     modes = list(dict.fromkeys(m.strip() for m in items if m.strip()))
-    bad = [m for m in modes if m not in ALL_MODES]
+    bad = [m for m in modes if m not in MODES]
     if bad or not modes:
-        raise QueryError(f"--modes {','.join(items)!r}: choose from {', '.join(ALL_MODES)}, comma-separated")
+        raise QueryError(f"--modes {','.join(items)!r}: choose from {', '.join(MODES)}, comma-separated")
     return modes
 
 
@@ -333,7 +332,7 @@ def lead_unreachable(engine: AsksQuestions, questions: Sequence[EvalQuestion]) -
 def evaluate(
     engine: AsksQuestions,
     questions: Sequence[EvalQuestion],
-    modes: Sequence[str] = ALL_MODES,
+    modes: Sequence[str] = MODES,
     k: int = 10,
     *,
     progress: bool = False,
@@ -430,7 +429,7 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, Any]:
 
 def run(
     questions_path: Path | None = None,
-    modes: str | Sequence[str] = ALL_MODES,
+    modes: str | Sequence[str] = MODES,
     k: int = 10,
     out: Path = Path(DEFAULT_OUT),
     overrides: Mapping[str, Any] | None = None,
