@@ -70,3 +70,26 @@ def copy(pristine: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(corpus, tmp_path / "corpus")
     shutil.copytree(index, tmp_path / "index")
     return tmp_path / "corpus", tmp_path / "index"
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of ``tests/data/tiny`` built once with the fake encoder (do not modify it)."""
+    from fakes import TINY_CORPUS, FakeEncoder
+
+    from csto_qa.index.build import build, quiet
+
+    index = tmp_path_factory.mktemp("tiny") / "index"
+    build(TINY_CORPUS, index, FakeEncoder(), report=quiet, progress=False)
+    return index
+
+
+@pytest.fixture()
+def tiny_fake_engine(tiny_index: Path):
+    """A fresh engine over :func:`tiny_index` with the fake encoder."""
+    from fakes import FakeEncoder
+
+    from csto_qa.engine import Engine
+    from csto_qa.index.storage import load_index
+
+    return Engine(load_index(tiny_index), FakeEncoder())

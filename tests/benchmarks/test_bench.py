@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeEncoder, write_tiny_corpus
+from fakes import write_tiny_corpus
 
 from benchmarks import bench
 from benchmarks.measure import CPU, STAGES, percentile, summary, time_questions
@@ -27,14 +27,8 @@ def is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
-def test_stage_timings_come_from_the_engine_public_api(tmp_path: Path) -> None:
-    from csto_qa.engine import Engine
-    from csto_qa.index.build import build, quiet
-    from csto_qa.index.storage import load_index
-
-    corpus = write_tiny_corpus(tmp_path / "corpus")
-    build(corpus, tmp_path / "index", FakeEncoder(), report=quiet, progress=False)
-    engine = Engine(load_index(tmp_path / "index"), FakeEncoder())
+def test_stage_timings_come_from_the_engine_public_api(tiny_fake_engine) -> None:
+    engine = tiny_fake_engine
     samples = time_questions(
         engine, ["When was the CSTO founded?", "Who froze its participation?"], 3, "hybrid", 2
     )
@@ -45,19 +39,8 @@ def test_stage_timings_come_from_the_engine_public_api(tmp_path: Path) -> None:
         assert samples[CPU][i] <= end_to_end + 1.0  # CPU time of one thread, within clock granularity
 
 
-def test_empty_questions_are_refused_with_the_reason(tmp_path: Path) -> None:
-    from csto_qa.engine import Engine
-    from csto_qa.index.build import build, quiet
-    from csto_qa.index.storage import load_index
-
-    build(
-        write_tiny_corpus(tmp_path / "corpus"),
-        tmp_path / "index",
-        FakeEncoder(),
-        report=quiet,
-        progress=False,
-    )
-    engine = Engine(load_index(tmp_path / "index"), FakeEncoder())
+def test_empty_questions_are_refused_with_the_reason(tiny_fake_engine) -> None:
+    engine = tiny_fake_engine
     with pytest.raises(CstoQaError, match="timed no retrieval"):
         time_questions(engine, ["   "], 3, "hybrid", 1)
 
@@ -134,19 +117,8 @@ def test_app_ready_is_measured(tiny: dict[str, Path]) -> None:
     assert is_number(figure["wall_s"]) and figure["peak_mb"] > 0
 
 
-def test_the_engine_times_each_stage_and_the_stages_make_the_total(tmp_path: Path) -> None:
-    from csto_qa.engine import Engine
-    from csto_qa.index.build import build, quiet
-    from csto_qa.index.storage import load_index
-
-    build(
-        write_tiny_corpus(tmp_path / "corpus"),
-        tmp_path / "index",
-        FakeEncoder(),
-        report=quiet,
-        progress=False,
-    )
-    engine = Engine(load_index(tmp_path / "index"), FakeEncoder())
+def test_the_engine_times_each_stage_and_the_stages_make_the_total(tiny_fake_engine) -> None:
+    engine = tiny_fake_engine
     answer = engine.ask("and when did it leave?", history=["When did Uzbekistan join the CSTO?"])
     t = answer.timings_ms
     assert set(t) == {"rewrite", "encode", "retrieve", "assemble", "total"}

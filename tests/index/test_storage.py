@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import TINY_CORPUS, TINY_DOCS, FakeEncoder
+from fakes import TINY_DOCS, FakeEncoder
 
 from csto_qa.engine import Engine
 from csto_qa.errors import IndexCorruptError
@@ -211,13 +211,6 @@ def test_a_manifest_nested_deeply_is_an_index_error(copy: tuple[Path, Path]) -> 
 
 
 # --- round trip over the tiny corpus (tests/data/tiny) ------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index = tmp_path_factory.mktemp("tiny") / "index"
-    build(TINY_CORPUS, index, FakeEncoder(), report=quiet, progress=False)
-    return index
 
 
 def test_save_then_load_gives_identical_records(tiny_index: Path, tmp_path: Path) -> None:
