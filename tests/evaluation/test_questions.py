@@ -281,7 +281,9 @@ def test_nested_and_oversized_lines_are_one_line_errors(tmp_path: Path) -> None:
     assert load_questions(_write(tmp_path, [json.dumps(brackets_in_text)]))[0].question.startswith("What")
 
 
-@pytest.mark.parametrize("name", ["dev-lead.jsonl", "dev-decline.jsonl", "dev-heldout.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["dev-lead.jsonl", "dev-decline.jsonl", "dev-heldout.jsonl", "dev-judge.jsonl"]
+)
 def test_the_independent_sets_load_and_match_the_corpus(name: str, corpus_texts: dict[str, str]) -> None:
     dev = evalset.load_questions(CORPUS_DIR / "eval" / name)
     assert dev and len({q.id for q in dev}) == len(dev)
