@@ -56,7 +56,7 @@ def main() -> None:
     def run() -> str:
         lead = r1 = wrong = phrase_ok = phrase_shown = 0
         on = off = n_on = n_off = n_a = 0
-        engine.builder._sentence_features.clear()  # their prose penalties read answer_type's constants
+        engine.builder._sentence_features.clear()  # prose penalties depend on answer_type's constants
         for q, query, vector, hits in cache:
             built = engine.builder.build(query, vector, hits, 5)
             conf = decline_module.confidence(built.cosine, built.support)

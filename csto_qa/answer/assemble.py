@@ -85,12 +85,12 @@ ABSENT_WEIGHT = 0.0
 # (a head is often the question's own noun for what a passage words otherwise: "counterpart"
 # for "similar to", "complaint" for "expressed doubt").
 HEAD_WEIGHT = 1.25
-# A word bound to the head (focus.bound_words: "the president OF KAZAKHSTAN") that another
-# evidence passage has and the lead passage lacks counts this many times its IDF.
-# scripts/answer_sweep.py decline, main set: off-topic declined 71 % (5/7) from 0 to 1.0, 86 %
-# from 1.25 to 3.0; on-topic 63 % to 2.0 then 65; answerable wrongly declined 4.2 % throughout,
-# and 11.9 / 10 / 2.1 % on dev-lead / dev-decline / dev-heldout at every value. 1.25, the
-# head's own weight, is the low end of the plateau.
+# A bound word (focus.bound_words: "the president OF KAZAKHSTAN", "who wrote WAR AND PEACE")
+# that another evidence passage has and the lead passage lacks counts this many times its IDF.
+# scripts/answer_sweep.py decline, off-topic declined, main (7) / dev-decline (5): 0: 71 / 80 %;
+# 0.5 and 1.0: 71 / 100; 1.25 to 3.0: 86 / 100. Main on-topic 63 % to 1.5, 65 from 2.0;
+# answerable wrongly declined 4.2 / 11.9 / 10 / 2.1 % (main, dev-lead, dev-decline,
+# dev-heldout) at every value. 1.25, the head's own weight, is the low end of the plateau.
 BOUND_WEIGHT = 1.25
 EVIDENCE_POOL = 3  # passages (the lead first) whose text counts as the lead's evidence
 

@@ -12,8 +12,9 @@ weighs more in :func:`support` than any other term, because a passage about the 
 of the question answers something else. Hand-written (no parser ships here, and a
 dependency parse would cost more than the whole answer layer): the patterns below read
 only the question's form, never this corpus's words. ``bound_words`` finds what the head
-is of ("the president of KAZAKHSTAN"): a word that the evidence has, but not in the lead
-passage with the head, counts like a missing head. Measured in docs/eval/answer-layer.md.
+is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
+word that the evidence has, but not the lead passage, counts like a missing head.
+Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
@@ -138,14 +139,21 @@ def bound_words(question: str) -> list[str]:
     """The folded words that the answer must hold together with the question's head.
 
     A head's complement: "who is the president of KAZAKHSTAN" → ["kazakhstan"] (a
-    passage naming the president of Kyrgyzstan answers another question); ``[]`` for a
-    question without a head or a head without an "of" complement. :func:`support` weighs
-    one only when another evidence passage has it and the lead passage does not.
+    passage naming the president of Kyrgyzstan answers another question). In "who VERB
+    OBJECT" (no head), the object: "Who wrote War and Peace?" → ["war", "peace"] (a passage
+    about peacekeeping says nothing of who wrote a book). Its verb is not bound: the lead
+    passage often words it otherwise ("put forward a proposal" for "suggested") while another
+    passage has the question's verb about something else. ``[]`` for other forms.
+    :func:`support` weighs one only when another evidence passage has it and the lead passage
+    does not, so a word no passage has (a paraphrase) costs nothing here.
     """
     tokens = _TOKEN.findall(fold(question))
     head, end = _head(tokens)
     if head:
         return _object(tokens, end + 1) if end < len(tokens) and tokens[end] == "of" else []
+    verb = tokens[1] if len(tokens) >= 3 and tokens[0] == "who" else ""
+    if verb and verb not in STOP_WORDS and verb not in FORM_WORDS:
+        return _object(tokens, 2)
     return []
 
 

@@ -58,7 +58,11 @@ def test_head_words_come_from_the_question_form(question: str, head: list[str]) 
         ("Who was president of Kazakhstan when the CSTO sent troops?", ["kazakhstan"]),  # "when" ends it
         ("What is the name of the air base?", []),  # "of" led to the head itself: no complement
         ("How many tanks does the CSTO have?", []),  # a head without "of"
-        ("Who founded NATO?", []),  # no head, so nothing to bind to
+        ("Who wrote War and Peace?", ["war", "peace"]),  # "who VERB OBJECT": the object
+        ("Who founded NATO?", ["nato"]),  # not the verb: a passage words it otherwise
+        ("who set up the GUAM group", []),  # a stop word after the verb: no object read
+        ("Who is in charge?", []),  # "who" then an auxiliary: the head form, without a head
+        ("When did Uzbekistan suspend its membership?", []),
     ],
 )
 def test_bound_words_are_the_complement_of_the_head(question: str, bound: list[str]) -> None:
