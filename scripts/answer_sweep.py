@@ -56,7 +56,7 @@ def main() -> None:
     def run() -> str:
         lead = r1 = wrong = phrase_ok = phrase_shown = 0
         on = off = n_on = n_off = n_a = 0
-        engine.builder._penalty.clear()  # prose penalties depend on answer_type's constants
+        engine.builder._sentence_features.clear()  # prose penalties depend on answer_type's constants
         for q, query, vector, hits in cache:
             built = engine.builder.build(query, vector, hits, 5)
             conf = decline_module.confidence(built.cosine, built.support)
@@ -104,6 +104,8 @@ def main() -> None:
         grid = {
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
             "HEAD_WEIGHT": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+            "BOUND_WEIGHT": [0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0],
+            "EVIDENCE_POOL": [2, 3, 4],
             "TYPE_MISSING": [0.4, 0.5, 0.75],
             "SUPPORT_SCALE": [0.6, 0.65, 0.7, 0.75, 0.8],
         }

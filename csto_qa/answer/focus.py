@@ -11,7 +11,10 @@ POPULATION of", "the CSTO's annual BUDGET"): a head term that the lead passage l
 weighs more in :func:`support` than any other term, because a passage about the rest
 of the question answers something else. Hand-written (no parser ships here, and a
 dependency parse would cost more than the whole answer layer): the patterns below read
-only the question's form, never this corpus's words. Measured in docs/eval/answer-layer.md.
+only the question's form, never this corpus's words. ``bound_words`` finds what the head
+is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
+word that the evidence has, but not the lead passage, counts like a missing head.
+Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class Focus:
     kind: AnswerType
     terms: dict[str, Term] = field(default_factory=dict)
     head: frozenset[str] = frozenset()  # stems of what is counted or named (see head_words)
+    bound: frozenset[str] = frozenset()  # stems that must stand with the head (see bound_words)
 
     @property
     def words(self) -> set[str]:
@@ -88,9 +92,13 @@ def head_words(question: str) -> list[str]:
     ["population"]; "How long is the term of office?" → ["term"]; "What is the name of the
     base?" → ["base"] (a form word's object). Other forms ("Who founded NATO?") have none.
     """
-    tokens = _TOKEN.findall(fold(question))
+    return _head(_TOKEN.findall(fold(question)))[0]
 
-    def phrase(i: int) -> list[str]:
+
+def _head(tokens: list[str]) -> tuple[list[str], int]:
+    """``head_words`` of the question's folded ``tokens``, and the index just past them."""
+
+    def phrase(i: int) -> tuple[list[str], int]:
         found: list[str] = []
         while i < len(tokens) and tokens[i] in _DETERMINERS:
             i += 1
@@ -100,15 +108,52 @@ def head_words(question: str) -> list[str]:
         content = [w for w in found if w not in FORM_WORDS]
         if not content and i < len(tokens) and tokens[i] == "of":
             return phrase(i + 1)
-        return content[-HEAD_PHRASE_WORDS:]
+        return content[-HEAD_PHRASE_WORDS:], i
 
     if len(tokens) >= 3 and tokens[0] == "how":
         if tokens[1] in ("many", "much"):
-            return phrase(2)[:1]
+            counted, end = phrase(2)
+            return counted[:1], end
         if tokens[2] in _AUXILIARIES:
             return phrase(3)
     if len(tokens) >= 2 and tokens[0] in ("what", "who", "which") and tokens[1] in _AUXILIARIES:
         return phrase(2)
+    return [], 0
+
+
+def _object(tokens: list[str], i: int) -> list[str]:
+    """Content words of the noun phrase at ``tokens[i]``, "and" joining inside it ("War and
+    Peace", "Armenia and Azerbaijan"); a preposition or another stop word ends it."""
+    found: list[str] = []
+    while i < len(tokens) and tokens[i] not in _PHRASE_END:
+        word = tokens[i]
+        if word in STOP_WORDS and word != "and" and word not in _DETERMINERS:
+            break
+        if word not in STOP_WORDS and word not in _DETERMINERS and word not in FORM_WORDS:
+            found.append(word)
+        i += 1
+    return found
+
+
+def bound_words(question: str) -> list[str]:
+    """The folded words that the answer must hold together with the question's head.
+
+    A head's complement: "who is the president of KAZAKHSTAN" → ["kazakhstan"] (a
+    passage naming the president of Kyrgyzstan answers another question). In "who VERB
+    OBJECT" (no head), the object: "Who wrote War and Peace?" → ["war", "peace"] (a passage
+    about peacekeeping says nothing of who wrote a book). Its verb is not bound: the lead
+    passage often words it otherwise ("put forward a proposal" for "suggested") while another
+    passage has the question's verb about something else. ``[]`` for other forms.
+    :func:`support` weighs one only when another evidence passage has it and the lead passage
+    does not, so a word no passage has (a paraphrase) costs nothing here.
+    """
+    tokens = _TOKEN.findall(fold(question))
+    head, end = _head(tokens)
+    if head:
+        return _object(tokens, end + 1) if end < len(tokens) and tokens[end] == "of" else []
+    verb = tokens[1] if len(tokens) >= 3 and tokens[0] == "who" else ""
+    if verb and verb not in STOP_WORDS and verb not in FORM_WORDS:
+        return _object(tokens, 2)
     return []
 
 
@@ -131,7 +176,8 @@ def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focu
         known = s in idf
         terms[s] = Term(word, idf[s] if known else unseen, known)
     head = frozenset(s for s in (stem(w) for w in head_words(question)) if s in terms)
-    return Focus(kind, terms, head)
+    bound = frozenset(s for s in (stem(w) for w in bound_words(question)) if s in terms) - head
+    return Focus(kind, terms, head, bound)
 
 
 def _similar(word: str, candidates: Iterable[str]) -> bool:
@@ -233,6 +279,7 @@ def support(
     absent_weight: float,
     lead_present: Set[str] | None = None,
     head_weight: float = 0.0,
+    bound_weight: float = 0.0,
 ) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
@@ -241,7 +288,9 @@ def support(
     for "the CSTO") is often what the passage says instead. A head term (``focus.head``)
     the lead passage lacks (``lead_present``) counts ``head_weight`` times its IDF: the
     evidence is about something else than what is counted or named. A head, or a number,
-    that the index never saw counts that much too, and at least its IDF once.
+    that the index never saw counts that much too, and at least its IDF once. A term bound
+    to the head (``focus.bound``) that another evidence passage has and the lead passage
+    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
@@ -255,6 +304,8 @@ def support(
             lost += max(head_weight, 1.0) * t.idf
         elif s in focus.head and s not in lead:
             lost += head_weight * t.idf
+        elif s in focus.bound and s in present and s not in lead:
+            lost += bound_weight * t.idf
         elif s in unknown:
             lost += t.idf
         elif s not in present:

@@ -76,6 +76,27 @@ def test_a_head_the_passage_lacks_declines_even_if_the_index_knows_it(tiny_engin
     assert not declines(built_on(tiny_engine, "How many tanks do the council's forces have?", "analysis.txt"))
 
 
+def test_a_complement_only_another_passage_has_costs_the_bound_weight(tiny_engine) -> None:
+    from csto_qa.answer.assemble import BOUND_WEIGHT
+
+    question = "What is the think tank of the forces?"
+    chunks = {c.doc_id: c for c in tiny_engine.stored.chunks}
+    vector = tiny_engine.encoder.encode_query(question)
+    # The lead passage has the think tank, only the other one has "forces".
+    hits = [
+        Hit(chunks["analysis"].chunk_id, 1.0, 1.0, 1, 0.5, 1),
+        Hit(chunks["drills"].chunk_id, 0.9, 1.0, 2, 0.4, 2),
+    ]
+    built = tiny_engine.builder.build(question, vector, hits, 5)
+    assert built.passages[0].doc == "analysis" and built.focus.bound == {"forc"}
+    terms = built.focus.terms
+    total = sum(t.idf for t in terms.values())
+    assert built.support == pytest.approx(1 - BOUND_WEIGHT * terms["forc"].idf / total, abs=1e-4)
+    assert built.missing == ["forces"] and not built.missing_everywhere  # named, in the singular
+    # With the lead passage alone the word is in no evidence: a paraphrase, no loss.
+    assert built_on(tiny_engine, question, "analysis.txt").support == 1.0
+
+
 def test_the_asked_type_missing_halves_the_support(tiny_engine) -> None:
     built = built_on(tiny_engine, "When did the council's forces buy Russian weapons?", "drills.txt")
     assert not built.type_found and built.support == pytest.approx(0.5)

@@ -8,6 +8,7 @@ from csto_qa.answer.answer_type import AnswerType
 from csto_qa.answer.focus import (
     Spellings,
     _similar,
+    bound_words,
     head_words,
     present_in,
     present_terms,
@@ -46,6 +47,40 @@ IDF = {
 )
 def test_head_words_come_from_the_question_form(question: str, head: list[str]) -> None:
     assert head_words(question) == head
+
+
+@pytest.mark.parametrize(
+    ("question", "bound"),
+    [
+        ("who is the president of kazakhstan", ["kazakhstan"]),  # the head's complement
+        ("what is the population of tajikistan", ["tajikistan"]),
+        ("What is the capital of Armenia and Azerbaijan?", ["armenia", "azerbaijan"]),  # "and" joins
+        ("Who was president of Kazakhstan when the CSTO sent troops?", ["kazakhstan"]),  # "when" ends it
+        ("What is the name of the air base?", []),  # "of" led to the head itself: no complement
+        ("How many tanks does the CSTO have?", []),  # a head without "of"
+        ("Who wrote War and Peace?", ["war", "peace"]),  # "who VERB OBJECT": the object
+        ("Who founded NATO?", ["nato"]),  # not the verb: a passage words it otherwise
+        ("who set up the GUAM group", []),  # a stop word after the verb: no object read
+        ("Who is in charge?", []),  # "who" then an auxiliary: the head form, without a head
+        ("When did Uzbekistan suspend its membership?", []),
+    ],
+)
+def test_bound_words_are_the_complement_of_the_head(question: str, bound: list[str]) -> None:
+    assert bound_words(question) == bound
+
+
+def test_a_bound_word_apart_from_the_lead_passage_weighs_like_a_head() -> None:
+    idf = {"presid": 1.0, "kazakhstan": 1.5}
+    focus = question_focus("who is the president of kazakhstan", idf, 100)
+    assert focus.head == {"presid"} and focus.bound == {"kazakhstan"}
+    both = {"presid", "kazakhstan"}
+    # Another evidence passage has "kazakhstan", the lead passage (a president of Kyrgyzstan) not.
+    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 1.0) == pytest.approx(1 - 1.5 / 2.5)
+    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 2.0) == 0.0  # 3.0 lost of 2.5
+    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 0.0) == 1.0  # no bound weight
+    # Together in the lead passage: supported; in no passage at all: a paraphrase, no loss.
+    assert support(focus, both, set(), 0.0, both, 1.25, 2.0) == 1.0
+    assert support(focus, {"presid"}, set(), 0.0, {"presid"}, 1.25, 2.0) == 1.0
 
 
 def test_focus_keeps_only_head_words_that_are_focus_terms() -> None:
