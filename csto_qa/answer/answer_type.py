@@ -154,7 +154,11 @@ _TITLES = frozenset(
     """president minister secretary general secretary-general chairman speaker prime deputy
     dr mr mrs ms prof sir gen lt col""".split()
 )
-_PLACE_AFTER = re.compile(r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+$", re.I)
+# "at the Harb Maidon training ground", "in the Fergana Valley": a place name often follows
+# its article.
+_PLACE_AFTER = re.compile(
+    r"\b(?:in|at|near|from|to|headquartered in|based in|located in|capital)\s+(?:the\s+)?$", re.I
+)
 _DEFINING = re.compile(
     r"^(?P<subject>.{2,160}?)\s+(?:is|are|was|were|refers to|means|stands for)\s+"
     r"(?P<predicate>(?:an?|the|one|any)\b[^.;:,(]*)",

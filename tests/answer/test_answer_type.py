@@ -73,6 +73,13 @@ def test_places_after_a_preposition_or_in_an_info_box_row() -> None:
     assert phrases("Headquarters | Moscow, Russia |", T.PLACE) == ["Moscow, Russia"]
 
 
+def test_a_place_name_may_follow_its_article() -> None:
+    assert phrases("They trained at the Harb Maidon training ground.", T.PLACE) == ["Harb Maidon"]
+    assert phrases("The talks were held in the Fergana Valley.", T.PLACE) == ["Fergana Valley"]
+    # An institution after the article is still no place.
+    assert phrases("It has observer status in the CSTO Parliamentary Assembly.", T.PLACE) == []
+
+
 def test_definition_is_the_predicate_of_an_is_sentence() -> None:
     text = "The Collective Security Treaty Organization (CSTO) is an intergovernmental military alliance."
     assert phrases(text, T.DEFINITION) == ["an intergovernmental military alliance"]
