@@ -529,7 +529,13 @@ class AnswerBuilder:
         The first LEAD_POOL passages compete. When the question asks for a type (a date, a
         name, a definition...) and none of their best sentences has it, every retrieved
         passage that has one competes instead: a sentence of the asked type from the
-        eighth passage answers better than a restatement from the first.
+        eighth passage answers better than a restatement from the first. They join the
+        first passages rather than replace them: a sentence of the first passages that
+        answers in another form ("who set up GUAM" -> "established by Georgia, Ukraine,
+        Azerbaijan, and Moldova": countries, not persons) keeps the lead when its score
+        beats theirs, type bonus included (main set: lead 81.7 -> 82.4 %, R@1 88.0 -> 88.7,
+        on-topic declined 63.3 -> 67.3 %, as a typed sentence off the question no longer
+        leads; dev-lead and dev-heldout unchanged).
         """
         top = max(kept[0].hit.score, 1e-9)
         everyone = kept + reserve
@@ -544,8 +550,8 @@ class AnswerBuilder:
         pool = list(range(min(LEAD_POOL, len(kept))))
         wants_type = focus.kind in TYPED or focus.kind is AnswerType.DEFINITION
         if wants_type and not any(everyone[i].typed for i in pool):
-            typed = [i for i, c in enumerate(everyone) if c.typed]
-            pool = typed or pool
+            typed = [i for i, c in enumerate(everyone) if c.typed and i not in pool]
+            pool = pool + typed
         return max(pool, key=lambda i: (total(everyone[i]), -i))
 
     def _span(self, chunk: Chunk, sid: int) -> tuple[int, int]:
