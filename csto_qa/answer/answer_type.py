@@ -366,14 +366,41 @@ _REASON = re.compile(
     re.I,
 )
 HEADLINE_WORDS = 8  # words before a link that make the line a headline, not a link line
+# Capitalised words in a row, with no comma or stop between them, that make a line a
+# flattened list of link labels ("... Soviet Armed Forces Commonwealth of Independent States
+# (CIS) Community for Democracy ..."), not prose. Prose on this corpus runs to 7 (long
+# institution names: "the National Assembly of the Islamic Republic of Afghanistan"), a
+# headline to 10, the one "See also" line to 26: any value from 11 to 26 marks the same lines
+# (docs/eval/answer-layer.md, lead section of round 3).
+NAME_RUN = 12
+_CONNECTORS = frozenset({"of", "for", "and", "the", "de", "on", "in", "&"})
 HEADLINE_PENALTY = 0.3
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
+
+
+def name_run(text: str) -> int:
+    """The most capitalised words ``text`` holds in a row (connectors such as "of" and
+    "and" between them allowed), a comma, colon or stop ending a run: the length of a list
+    of names written without separators."""
+    best = run = 0
+    for token in text.split():
+        core = token.strip("()[]\"'“”‘’")
+        if core[:1].isupper():
+            run += 1
+        elif core.casefold() not in _CONNECTORS:
+            run = 0
+            continue
+        best = max(best, run)
+        if token[-1] in ",;.:!?":
+            run = 0
+    return best
 
 
 def prose_penalty(text: str) -> float:
     """How much ``text`` is not a sentence to read: 0 for prose, up to 1 for debris.
 
-    Table rules and image stubs are 1; link lines and bibliography entries 0.8; a title
+    Table rules and image stubs are 1; link lines, bibliography entries and runs of link
+    labels (``NAME_RUN`` capitalised words with no separator) 0.8; a title
     (most words capitalised, no verb-like word) 0.5; a "Key | Value" info-box row is a
     fact and only 0.2, as is a "Key: value" field; a line ending in ":" that introduces a
     list is 0.5. Works on any document: no rule looks at this corpus's words.
@@ -386,6 +413,8 @@ def prose_penalty(text: str) -> float:
         return 1.0
     if _BIBLIO.search(stripped):
         return 0.8
+    if name_run(stripped) >= NAME_RUN:
+        return 0.8  # link labels run together: a "See also" or navigation box, not a sentence
     link = _URL.search(stripped)
     if link:
         # A headline followed by its link ("Trilateral exercises in Tajikistan completed -

@@ -6,11 +6,13 @@ import pytest
 
 from csto_qa.answer.answer_type import (
     HEADLINE_PENALTY,
+    NAME_RUN,
     AnswerType,
     continues,
     defines,
     expected_type,
     find_phrases,
+    name_run,
     prose_penalty,
 )
 
@@ -126,6 +128,24 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
 )
 def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
     assert continues(text) is expected
+
+
+def test_link_labels_run_together_are_not_prose_and_names_in_a_list_are() -> None:
+    labels = (
+        "Soviet Armed Forces Commonwealth of Independent States (CIS) Eurasian Economic Union (EAEU) "
+        "GUAM Organization for Democracy and Economic Development Warsaw Pact"
+    )
+    assert name_run(labels) >= NAME_RUN
+    assert prose_penalty(labels) == 0.8
+    # The same names separated as a sentence lists them are prose.
+    listed = (
+        "The alliance has eight observers: Afghanistan, China, Iran, Mongolia, Saudi Arabia, Serbia, Syria,"
+        " and Uzbekistan, which take part in its exercises."
+    )
+    assert name_run(listed) < NAME_RUN and prose_penalty(listed) == 0.0
+    # A long institution name is one name, not a run of labels.
+    long_name = "It went to the National Assembly of the Islamic Republic of Afghanistan in 2013."
+    assert name_run(long_name) < NAME_RUN and prose_penalty(long_name) == 0.0
 
 
 def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:
