@@ -56,7 +56,7 @@ def main() -> None:
     def run() -> str:
         lead = r1 = wrong = phrase_ok = phrase_shown = 0
         on = off = n_on = n_off = n_a = 0
-        engine.builder._penalty.clear()  # prose penalties depend on answer_type's constants
+        engine.builder._sentence_features.clear()  # prose penalties depend on answer_type's constants
         for q, query, vector, hits in cache:
             built = engine.builder.build(query, vector, hits, 5)
             conf = decline_module.confidence(built.cosine, built.support)
@@ -98,6 +98,7 @@ def main() -> None:
             "PHRASE_REACH": [5.0, 10.0, 20.0, 40.0, 1e9],
             "HEADLINE_PENALTY": [0.2, 0.3, 0.5, 0.8],
             "HEADLINE_WORDS": [5, 8, 12],
+            "NAME_RUN": [8, 10, 12, 27],
         }
         module = answer_module
     else:
