@@ -378,6 +378,19 @@ HEADLINE_PENALTY = 0.3
 _URL = re.compile(r"https?://|www\.|\]\(|\[[^\]]*\]\([^)]*\)")
 
 
+def field_key(text: str) -> str | None:
+    """The key of an info-box field ("Latest Update" of "Latest Update: 29 October 2024",
+    "Headquarters" of "Headquarters | Moscow, Russia"), else None."""
+    stripped = text.strip()
+    if _FIELD.match(stripped) and stripped[-1] not in ".!?":
+        return stripped.split(":", 1)[0]
+    if "|" in stripped:
+        cells = [c.strip() for c in stripped.split("|") if c.strip()]
+        if len(cells) == 2:
+            return cells[0]
+    return None
+
+
 def name_run(text: str) -> int:
     """The most capitalised words ``text`` holds in a row (connectors such as "of" and
     "and" between them allowed), a comma, colon or stop ending a run: the length of a list

@@ -22,6 +22,7 @@ from csto_qa.answer.answer_type import (
     AnswerType,
     continues,
     defined_subject,
+    field_key,
     find_phrases,
     prose_penalty,
 )
@@ -83,6 +84,7 @@ class SentenceFeatures:
     stems: tuple[frozenset[str], ...]
     penalties: tuple[float, ...]
     continues: tuple[bool, ...]
+    keys: tuple[frozenset[str], ...]  # stems of an info-box field's key, empty for prose
     # Per answer type, per sentence: the folded words of each phrase of that type (for a
     # definition, the defined subject's words), filled on first use of the type.
     phrases: dict[AnswerType, tuple[tuple[frozenset[str], ...], ...]] = field(default_factory=dict)
@@ -95,6 +97,7 @@ class SentenceFeatures:
             tuple(frozenset(stem(w) for w in words(t)) for t in texts),
             tuple(prose_penalty(t) for t in texts),
             tuple(continues(t) for t in texts),
+            tuple(frozenset(stem(w) for w in words(field_key(t) or "")) for t in texts),
         )
 
     def phrase_words(self, kind: AnswerType) -> tuple[tuple[frozenset[str], ...], ...]:

@@ -11,6 +11,7 @@ from csto_qa.answer.answer_type import (
     continues,
     defines,
     expected_type,
+    field_key,
     find_phrases,
     name_run,
     prose_penalty,
@@ -128,6 +129,13 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
 )
 def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
     assert continues(text) is expected
+
+
+def test_the_key_of_an_info_box_field_or_row() -> None:
+    assert field_key("Latest Update: 29 October 2024") == "Latest Update"
+    assert field_key("Headquarters | Moscow, Russia |") == "Headquarters"
+    assert field_key("The council met in Moscow: it agreed on a force.") is None
+    assert field_key("Members | Armenia | Belarus | Russia") is None  # a table row, no key
 
 
 def test_link_labels_run_together_are_not_prose_and_names_in_a_list_are() -> None:

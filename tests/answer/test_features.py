@@ -46,6 +46,11 @@ def test_sentence_features_are_those_of_each_text() -> None:
     assert features.penalties[5] == 1.0  # an image stub
 
 
+def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
+    features = SentenceFeatures.of(0, ["Latest Update: 29 October 2024", "It was founded in 2002."])
+    assert features.keys == (frozenset({stem("latest"), stem("update")}), frozenset())
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_coverage_is_focus_coverage_to_the_last_bit(question: str) -> None:
     focus = question_focus(question, IDF, 100)
