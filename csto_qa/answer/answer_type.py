@@ -391,6 +391,30 @@ def field_key(text: str) -> str | None:
     return None
 
 
+# "which X" / "what X" with X not a verb: the question asks for a named thing.
+_NAME_Q = re.compile(
+    r"^(?:(?:in|from|to|with|by|of|on|at) )?(?:which|what) (?!(?:is|are|was|were|did|do|does|has|"
+    r"have|had|can|could|will|would|should|happened|happens)\b)[\w-]+",
+    re.I,
+)
+
+
+def asks_name(question: str) -> bool:
+    """True for "which X ..." / "what X ..." with X a noun ("which Soviet-era accord did
+    ...", "what informal bloc does ..."): the answer names a thing."""
+    return bool(_NAME_Q.search(_strip(question)))
+
+
+def name_words(text: str) -> tuple[frozenset[str], ...]:
+    """The folded words of each capitalised run of ``text`` past its first word."""
+    runs = []
+    for m in _CAP_RUN.finditer(text):
+        if m.start() == 0:
+            continue
+        runs.append(frozenset(w.casefold() for w in re.findall(r"\w+", m.group())))
+    return tuple(runs)
+
+
 def name_run(text: str) -> int:
     """The most capitalised words ``text`` holds in a row (connectors such as "of" and
     "and" between them allowed), a comma, colon or stop ending a run: the length of a list

@@ -24,6 +24,7 @@ from csto_qa.answer.answer_type import (
     TYPED,
     AnswerType,
     Span,
+    asks_name,
     defines,
     find_phrases,
     is_year,
@@ -438,6 +439,11 @@ class AnswerBuilder:
             # checks (_lead's fallback, Built.type_found): those read phrases of the type.
             key = features.keys[offset]
             typed = kinds[offset] or (bool(key) and key <= asked.keys)
+            if asked.names and not typed:
+                # "Which Soviet-era accord ...", "what informal bloc ...": a name the question
+                # does not hold is the asked type (main lead +1, 82.4 -> 83.1 %: q104; the
+                # independent sets' leads and every decline figure unchanged).
+                typed = any(not n <= asked.words for n in features.names[offset])
             score = sentence_score(cos, cov, typed, features.penalties[offset], novelty)
             if score > best_score:
                 best, best_score = offset, score
@@ -450,7 +456,7 @@ class AnswerBuilder:
         sentence is the one already highlighted, is folded into that citation as a copy.
         """
         focus = self.focus(query)
-        asked = Asked.of(focus)
+        asked = Asked.of(focus, asks_name(query))
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.

@@ -8,12 +8,14 @@ from csto_qa.answer.answer_type import (
     HEADLINE_PENALTY,
     NAME_RUN,
     AnswerType,
+    asks_name,
     continues,
     defines,
     expected_type,
     field_key,
     find_phrases,
     name_run,
+    name_words,
     prose_penalty,
 )
 
@@ -129,6 +131,27 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
 )
 def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
     assert continues(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("which Soviet-era accord did demonstrators want scrapped", True),
+        ("What informal bloc does the analyst describe?", True),
+        ("In which treaty is this written?", True),
+        ("What is the CSTO?", False),
+        ("what did Lukashenko say about the summit", False),
+        ("Why did Belarus boycott the summit?", False),
+    ],
+)
+def test_asks_name_reads_which_or_what_before_a_noun(question: str, expected: bool) -> None:
+    assert asks_name(question) is expected
+
+
+def test_name_words_are_the_capitalised_runs_past_the_first_word() -> None:
+    text = "Some protesters called for the rejection of the Alma-Ata Protocol in Yerevan."
+    assert name_words(text) == (frozenset({"alma", "ata", "protocol"}), frozenset({"yerevan"}))
+    assert name_words("Protesters gathered outside.") == ()
 
 
 def test_the_key_of_an_info_box_field_or_row() -> None:
