@@ -265,6 +265,27 @@ def _person_spans(text: str) -> list[Span]:
     return spans
 
 
+# A lone surname is a person when it speaks ("..., Lukashenko said: ..."): the verbs of
+# reported speech, not a list of names.
+_SPEAKER = re.compile(
+    r"(?<=[\w,;:] )(?P<name>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+(?:said|says|stated|states|told|wrote|"
+    r"claimed|announced|added|argued|declared|noted|warned|replied|insisted|admitted)\b"
+)
+
+
+def _speaker_spans(text: str, taken: list[Span]) -> list[Span]:
+    spans = []
+    for m in _SPEAKER.finditer(text):
+        name = m.group("name")
+        start, end = m.start("name"), m.end("name")
+        if _bare(name) in _NOT_PERSON or name in country_names():
+            continue
+        if any(sp.start <= start < sp.end for sp in taken):
+            continue
+        spans.append(Span(start, end))
+    return spans
+
+
 def _place_spans(text: str) -> list[Span]:
     spans = _country_spans(text)
     for m in _CAP_RUN.finditer(text):
@@ -295,6 +316,7 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
                 spans.append(Span(s, e))
     elif kind is AnswerType.PERSON:
         spans = _person_spans(text)
+        spans = sorted(spans + _speaker_spans(text, spans), key=lambda sp: sp.start)
     elif kind is AnswerType.PLACE:
         spans = _place_spans(text)
     elif kind is AnswerType.COUNTRY:

@@ -154,6 +154,17 @@ def test_name_words_are_the_capitalised_runs_past_the_first_word() -> None:
     assert name_words("Protesters gathered outside.") == ()
 
 
+def test_a_lone_surname_that_speaks_is_a_person() -> None:
+    said = 'After the summit in 2009, Lukashenko said: "Why should my men fight?"'
+    assert phrases(said, T.PERSON) == ["Lukashenko"]
+    # Pronouns, countries and a sentence's first word ("Officials said") are not.
+    assert phrases("Later he said no.", T.PERSON) == []
+    assert phrases("In 2020, Russia said no.", T.PERSON) == []
+    assert phrases("Officials said no.", T.PERSON) == []
+    # A full name is found once.
+    assert phrases("In 2009, Alexander Lukashenko said no.", T.PERSON) == ["Alexander Lukashenko"]
+
+
 def test_the_key_of_an_info_box_field_or_row() -> None:
     assert field_key("Latest Update: 29 October 2024") == "Latest Update"
     assert field_key("Headquarters | Moscow, Russia |") == "Headquarters"
