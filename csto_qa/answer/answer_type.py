@@ -317,6 +317,16 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
     elif kind is AnswerType.PERSON:
         spans = _person_spans(text)
         spans = sorted(spans + _speaker_spans(text, spans), key=lambda sp: sp.start)
+        if not spans:
+            # In texts about states a "who" is often a country: the agent of a passive
+            # ("established by Georgia, Ukraine, Azerbaijan, and Moldova") or the one
+            # something comes from ("took over the presidency from Belarus"). Any country
+            # in a sentence naming no person was measured and dropped (dev-lead -1).
+            spans = [
+                sp
+                for sp in _merge_lists(text, _country_spans(text))
+                if re.search(r"\b(?:by|from)\s+(?:the\s+)?$", text[max(0, sp.start - 10) : sp.start])
+            ]
     elif kind is AnswerType.PLACE:
         spans = _place_spans(text)
     elif kind is AnswerType.COUNTRY:

@@ -165,6 +165,16 @@ def test_a_lone_surname_that_speaks_is_a_person() -> None:
     assert phrases("In 2009, Alexander Lukashenko said no.", T.PERSON) == ["Alexander Lukashenko"]
 
 
+def test_a_who_is_a_country_after_by_or_from_in_a_sentence_naming_no_person() -> None:
+    founded = "GUAM was established in 1997 by Georgia, Ukraine, Azerbaijan, and Moldova."
+    assert phrases(founded, T.PERSON) == ["Georgia, Ukraine, Azerbaijan, and Moldova"]
+    assert phrases("Kazakhstan took over the presidency from Belarus.", T.PERSON) == ["Belarus"]
+    # Elsewhere a country is no "who", and a named person comes first.
+    assert phrases("Iran could be the first country outside Russia to join.", T.PERSON) == []
+    named = "Alexander Lukashenko took over the presidency from Belarus's prime minister."
+    assert phrases(named, T.PERSON) == ["Alexander Lukashenko"]
+
+
 def test_the_key_of_an_info_box_field_or_row() -> None:
     assert field_key("Latest Update: 29 October 2024") == "Latest Update"
     assert field_key("Headquarters | Moscow, Russia |") == "Headquarters"

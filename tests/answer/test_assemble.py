@@ -230,7 +230,7 @@ def test_a_typed_later_passage_leads_when_the_first_passages_hold_no_typed_sente
 
 
 def test_a_first_passage_that_answers_in_another_form_keeps_the_lead_over_a_weak_typed_one() -> None:
-    """"Who set up GUAM?" is answered by countries: the first passage's sentence, far
+    """A "who set up GUAM?" is answered by countries: the first passage's sentence, far
     better on the question, is not replaced by any later one that merely holds a name."""
     focus = question_focus("Who leads the council?", IDF, 100)
     kept = [_candidate(0, 1.9, False), _candidate(1, 1.1, False), _candidate(2, 1.0, False)]
