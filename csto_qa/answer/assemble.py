@@ -5,9 +5,9 @@ The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passa
 :func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
 terms, whether the sentence holds a phrase of the expected answer type (or an info-box
 field whose key the question names, or, for "which X ...", a name the question lacks), and
-a penalty for text that is not prose; a pronoun-led sentence after a restatement of the question scores
-with that sentence's cosine and coverage, and the passages compete with their fused score
-and their own cosine. The passage holding it is cited first. The support of the answer
+a penalty for text that is not prose; a pronoun-led sentence after a restatement of the
+question scores with that sentence's cosine and coverage, and the passages compete with
+their fused score and their own cosine. The passage holding it is cited first. The support of the answer
 (:attr:`Built.support`) is what the engine's decline rule reads.
 """
 
