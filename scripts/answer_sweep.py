@@ -98,6 +98,7 @@ def main() -> None:
             "PHRASE_REACH": [5.0, 10.0, 20.0, 40.0, 1e9],
             "HEADLINE_PENALTY": [0.2, 0.3, 0.5, 0.8],
             "HEADLINE_WORDS": [5, 8, 12],
+            "NAME_RUN": [8, 10, 12, 27],
         }
         module = answer_module
     else:

@@ -22,7 +22,9 @@ from csto_qa.answer.answer_type import (
     AnswerType,
     continues,
     defined_subject,
+    field_key,
     find_phrases,
+    name_words,
     prose_penalty,
 )
 from csto_qa.answer.focus import Focus
@@ -55,13 +57,15 @@ class Asked:
     weights: tuple[tuple[str, float], ...]  # (stem, idf) in the focus' order
     total: float  # their IDF sum, as focus.coverage adds it
     words: frozenset[str]  # the question's folded focus words
+    names: bool = False  # "which X ..." with no phrase type for X: a new name is the answer's type
 
     @classmethod
-    def of(cls, focus: Focus) -> Asked:
+    def of(cls, focus: Focus, names: bool = False) -> Asked:
         weights = tuple((s, t.idf) for s, t in focus.terms.items())
         total = sum(t.idf for t in focus.terms.values())
         folded = frozenset(fold(w) for w in focus.words)
-        return cls(focus.kind, frozenset(focus.terms), weights, total, folded)
+        names = names and focus.kind is AnswerType.OTHER
+        return cls(focus.kind, frozenset(focus.terms), weights, total, folded, names)
 
 
 def covered(asked: Asked, own: frozenset[str]) -> tuple[float, int]:
@@ -83,6 +87,8 @@ class SentenceFeatures:
     stems: tuple[frozenset[str], ...]
     penalties: tuple[float, ...]
     continues: tuple[bool, ...]
+    keys: tuple[frozenset[str], ...]  # stems of an info-box field's key, empty for prose
+    names: tuple[tuple[frozenset[str], ...], ...]  # folded words of each capitalised run past the first word
     # Per answer type, per sentence: the folded words of each phrase of that type (for a
     # definition, the defined subject's words), filled on first use of the type.
     phrases: dict[AnswerType, tuple[tuple[frozenset[str], ...], ...]] = field(default_factory=dict)
@@ -95,6 +101,8 @@ class SentenceFeatures:
             tuple(frozenset(stem(w) for w in words(t)) for t in texts),
             tuple(prose_penalty(t) for t in texts),
             tuple(continues(t) for t in texts),
+            tuple(frozenset(stem(w) for w in words(field_key(t) or "")) for t in texts),
+            tuple(name_words(t) for t in texts),
         )
 
     def phrase_words(self, kind: AnswerType) -> tuple[tuple[frozenset[str], ...], ...]:

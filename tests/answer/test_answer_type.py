@@ -6,11 +6,16 @@ import pytest
 
 from csto_qa.answer.answer_type import (
     HEADLINE_PENALTY,
+    NAME_RUN,
     AnswerType,
+    asks_name,
     continues,
     defines,
     expected_type,
+    field_key,
     find_phrases,
+    name_run,
+    name_words,
     prose_penalty,
 )
 
@@ -73,6 +78,13 @@ def test_places_after_a_preposition_or_in_an_info_box_row() -> None:
     assert phrases("Headquarters | Moscow, Russia |", T.PLACE) == ["Moscow, Russia"]
 
 
+def test_a_place_name_may_follow_its_article() -> None:
+    assert phrases("They trained at the Harb Maidon training ground.", T.PLACE) == ["Harb Maidon"]
+    assert phrases("The talks were held in the Fergana Valley.", T.PLACE) == ["Fergana Valley"]
+    # An institution after the article is still no place.
+    assert phrases("It has observer status in the CSTO Parliamentary Assembly.", T.PLACE) == []
+
+
 def test_definition_is_the_predicate_of_an_is_sentence() -> None:
     text = "The Collective Security Treaty Organization (CSTO) is an intergovernmental military alliance."
     assert phrases(text, T.DEFINITION) == ["an intergovernmental military alliance"]
@@ -119,6 +131,73 @@ def test_fields_are_facts_and_list_intros_are_not() -> None:
 )
 def test_continues_detects_a_sentence_about_the_previous_ones_subject(text: str, expected: bool) -> None:
     assert continues(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("which Soviet-era accord did demonstrators want scrapped", True),
+        ("What informal bloc does the analyst describe?", True),
+        ("In which treaty is this written?", True),
+        ("What is the CSTO?", False),
+        ("what did Lukashenko say about the summit", False),
+        ("Why did Belarus boycott the summit?", False),
+    ],
+)
+def test_asks_name_reads_which_or_what_before_a_noun(question: str, expected: bool) -> None:
+    assert asks_name(question) is expected
+
+
+def test_name_words_are_the_capitalised_runs_past_the_first_word() -> None:
+    text = "Some protesters called for the rejection of the Alma-Ata Protocol in Yerevan."
+    assert name_words(text) == (frozenset({"alma", "ata", "protocol"}), frozenset({"yerevan"}))
+    assert name_words("Protesters gathered outside.") == ()
+
+
+def test_a_lone_surname_that_speaks_is_a_person() -> None:
+    said = 'After the summit in 2009, Lukashenko said: "Why should my men fight?"'
+    assert phrases(said, T.PERSON) == ["Lukashenko"]
+    # Pronouns, countries and a sentence's first word ("Officials said") are not.
+    assert phrases("Later he said no.", T.PERSON) == []
+    assert phrases("In 2020, Russia said no.", T.PERSON) == []
+    assert phrases("Officials said no.", T.PERSON) == []
+    # A full name is found once.
+    assert phrases("In 2009, Alexander Lukashenko said no.", T.PERSON) == ["Alexander Lukashenko"]
+
+
+def test_a_who_is_a_country_after_by_or_from_in_a_sentence_naming_no_person() -> None:
+    founded = "GUAM was established in 1997 by Georgia, Ukraine, Azerbaijan, and Moldova."
+    assert phrases(founded, T.PERSON) == ["Georgia, Ukraine, Azerbaijan, and Moldova"]
+    assert phrases("Kazakhstan took over the presidency from Belarus.", T.PERSON) == ["Belarus"]
+    # Elsewhere a country is no "who", and a named person comes first.
+    assert phrases("Iran could be the first country outside Russia to join.", T.PERSON) == []
+    named = "Alexander Lukashenko took over the presidency from Belarus's prime minister."
+    assert phrases(named, T.PERSON) == ["Alexander Lukashenko"]
+
+
+def test_the_key_of_an_info_box_field_or_row() -> None:
+    assert field_key("Latest Update: 29 October 2024") == "Latest Update"
+    assert field_key("Headquarters | Moscow, Russia |") == "Headquarters"
+    assert field_key("The council met in Moscow: it agreed on a force.") is None
+    assert field_key("Members | Armenia | Belarus | Russia") is None  # a table row, no key
+
+
+def test_link_labels_run_together_are_not_prose_and_names_in_a_list_are() -> None:
+    labels = (
+        "Soviet Armed Forces Commonwealth of Independent States (CIS) Eurasian Economic Union (EAEU) "
+        "GUAM Organization for Democracy and Economic Development Warsaw Pact"
+    )
+    assert name_run(labels) >= NAME_RUN
+    assert prose_penalty(labels) == 0.8
+    # The same names separated as a sentence lists them are prose.
+    listed = (
+        "The alliance has eight observers: Afghanistan, China, Iran, Mongolia, Saudi Arabia, Serbia, Syria,"
+        " and Uzbekistan, which take part in its exercises."
+    )
+    assert name_run(listed) < NAME_RUN and prose_penalty(listed) == 0.0
+    # A long institution name is one name, not a run of labels.
+    long_name = "It went to the National Assembly of the Islamic Republic of Afghanistan in 2013."
+    assert name_run(long_name) < NAME_RUN and prose_penalty(long_name) == 0.0
 
 
 def test_a_headline_with_its_link_is_a_fact_and_a_bare_link_line_is_not() -> None:

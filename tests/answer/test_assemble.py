@@ -8,9 +8,10 @@ import pytest
 from fakes import FakeEncoder
 
 from csto_qa.answer.answer_type import AnswerType
-from csto_qa.answer.assemble import pick_phrase, sentence_score
+from csto_qa.answer.assemble import AnswerBuilder, _Candidate, pick_phrase, sentence_score
 from csto_qa.answer.decline import confidence, decline_message, indirect
 from csto_qa.answer.focus import coverage, present_terms, question_focus, support, unknown_terms
+from csto_qa.records import Chunk, Hit
 
 IDF = {"council": 2.0, "leader": 1.5, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0}
 
@@ -213,3 +214,25 @@ def test_reason_phrase_is_the_clause_that_gives_the_cause() -> None:
     text = "In 2009, Belarus boycotted the summit because of a trade dispute with Russia."
     span = pick_phrase(text, AnswerType.REASON, focus)
     assert span is not None and text[span.start : span.end] == "because of a trade dispute with Russia"
+
+
+def _candidate(chunk_id: int, score: float, typed: bool, fused: float = 1.0) -> _Candidate:
+    chunk = Chunk(chunk_id, "doc", "Title", "", 0, 10, "text", (chunk_id, chunk_id + 1))
+    return _Candidate(Hit(chunk_id, fused, dense_score=0.5), chunk, chunk_id, 0.5, score, typed)
+
+
+def test_a_typed_later_passage_leads_when_the_first_passages_hold_no_typed_sentence() -> None:
+    focus = question_focus("Who leads the council?", IDF, 100)
+    kept = [_candidate(0, 1.2, False), _candidate(1, 1.1, False), _candidate(2, 1.0, False)]
+    later = _candidate(7, 1.5, True, fused=0.3)  # type bonus in its score
+    assert AnswerBuilder._lead(kept + [later], [], focus) == 3
+    assert AnswerBuilder._lead(kept, [later], focus) == 3  # an uncited reserve too
+
+
+def test_a_first_passage_that_answers_in_another_form_keeps_the_lead_over_a_weak_typed_one() -> None:
+    """A "who set up GUAM?" is answered by countries: the first passage's sentence, far
+    better on the question, is not replaced by any later one that merely holds a name."""
+    focus = question_focus("Who leads the council?", IDF, 100)
+    kept = [_candidate(0, 1.9, False), _candidate(1, 1.1, False), _candidate(2, 1.0, False)]
+    later = _candidate(7, 1.3, True, fused=0.3)
+    assert AnswerBuilder._lead(kept + [later], [], focus) == 0

@@ -119,7 +119,14 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
     import numpy as np
 
     from csto_qa.answer import assemble
-    from csto_qa.answer.answer_type import AnswerType, continues, defines, find_phrases, prose_penalty
+    from csto_qa.answer.answer_type import (
+        AnswerType,
+        continues,
+        defines,
+        field_key,
+        find_phrases,
+        prose_penalty,
+    )
     from csto_qa.answer.focus import coverage
     from csto_qa.retrieval.tokenizing import fold
 
@@ -147,7 +154,9 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
             cos = max(cos, assemble.CONTEXT_WEIGHT * before_cos)
             covered = max(covered, assemble.CONTEXT_WEIGHT * before_covered)
         before_cos, before_covered, before_weak = own_cos, own_covered, novelty < assemble.RESTATES
-        score = assemble.sentence_score(cos, covered, typed, prose_penalty(text), novelty)
+        key = frozenset(stem(w) for w in words(field_key(text) or ""))
+        asked_field = bool(key) and key <= focus.terms.keys()
+        score = assemble.sentence_score(cos, covered, typed or asked_field, prose_penalty(text), novelty)
         if score > best_score:
             best, best_score, best_typed = sid, score, typed
     return best, float(cosines[best - first]), best_score, best_typed

@@ -46,6 +46,23 @@ def test_sentence_features_are_those_of_each_text() -> None:
     assert features.penalties[5] == 1.0  # an image stub
 
 
+def test_a_name_question_holds_its_type_only_on_a_name_it_does_not_hold_itself() -> None:
+    focus = question_focus("Which accord did the protesters in Yerevan want scrapped?", {}, 10)
+    asked = Asked.of(focus, names=True)
+    assert asked.names and focus.kind is AnswerType.OTHER
+    texts = ["They called for the rejection of the Alma-Ata Protocol.", "They met in Yerevan."]
+    features = SentenceFeatures.of(0, texts)
+    new = [any(not n <= asked.words for n in runs) for runs in features.names]
+    assert new == [True, False]  # "Yerevan" is the question's own word
+    # A typed question keeps its own type: the flag is for questions with none.
+    assert not Asked.of(question_focus("Which country left the CSTO?", {}, 10), names=True).names
+
+
+def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
+    features = SentenceFeatures.of(0, ["Latest Update: 29 October 2024", "It was founded in 2002."])
+    assert features.keys == (frozenset({stem("latest"), stem("update")}), frozenset())
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_coverage_is_focus_coverage_to_the_last_bit(question: str) -> None:
     focus = question_focus(question, IDF, 100)
