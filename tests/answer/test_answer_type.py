@@ -165,10 +165,12 @@ def test_a_lone_surname_that_speaks_is_a_person() -> None:
     assert phrases("In 2009, Alexander Lukashenko said no.", T.PERSON) == ["Alexander Lukashenko"]
 
 
-def test_a_who_is_a_country_after_by_or_from_in_a_sentence_naming_no_person() -> None:
+def test_a_who_is_a_country_after_by_in_a_sentence_naming_no_person() -> None:
     founded = "GUAM was established in 1997 by Georgia, Ukraine, Azerbaijan, and Moldova."
     assert phrases(founded, T.PERSON) == ["Georgia, Ukraine, Azerbaijan, and Moldova"]
-    assert phrases("Kazakhstan took over the presidency from Belarus.", T.PERSON) == ["Belarus"]
+    # The agent of a passive, not a source: "from Belarus" does not answer "who is the
+    # president of Kazakhstan?" (it made that off-topic question look answered).
+    assert phrases("Kazakhstan took over the presidency from Belarus.", T.PERSON) == []
     # Elsewhere a country is no "who", and a named person comes first.
     assert phrases("Iran could be the first country outside Russia to join.", T.PERSON) == []
     named = "Alexander Lukashenko took over the presidency from Belarus's prime minister."
