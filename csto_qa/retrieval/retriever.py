@@ -84,17 +84,20 @@ class Retriever:
         at_lexical, at_first = where[: lexical.ids.size], where[lexical.ids.size :]
         bm25 = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
         bm25.scores[at_lexical], bm25.has[at_lexical] = lexical.scores, True
-        cosine, found = np.zeros(ids.size), np.zeros(ids.size, dtype=bool)
-        cosine[at_first], found[at_first] = first.scores, True
+        cosine = np.zeros(ids.size)
+        cosine[at_first] = first.scores
         if mode == "dense":
             candidates = at_first
         elif mode == "bm25":
             candidates = at_lexical
         else:  # the lexical candidates, then the dense ones the lexical side lacks
             candidates = np.concatenate([at_lexical, at_first[~bm25.has[at_first]]])
-        missing = candidates[~found[candidates]]
-        if missing.size:  # exact cosine for passages the dense search did not return
-            cosine[missing] = self.dense.vectors(ids[missing]) @ vector
+        if ids.size > first.ids.size:  # else the dense side returned every id of the pool
+            found = np.zeros(ids.size, dtype=bool)
+            found[at_first] = True
+            missing = candidates[~found[candidates]]
+            if missing.size:  # exact cosine for passages the dense search did not return
+                cosine[missing] = self.dense.vectors(ids[missing]) @ vector
         dense = Scores(ids, np.zeros(ids.size), np.zeros(ids.size, dtype=bool))
         dense.scores[candidates] = self._dense_scores(ids[candidates], vector, cosine[candidates])
         dense.has[candidates] = True
