@@ -658,9 +658,15 @@ class AnswerBuilder:
     def _same_as(self, passages: list[Passage], chunk_id: int, highlight: str) -> Passage | None:
         """The cited passage this one (``chunk_id``, its best sentence ``highlight``) repeats, if any."""
         folded = self.folded_words(highlight)
+        # The kept verdicts and folded highlights read straight from their dicts (~80 and ~100
+        # method calls a query); the methods fill them on a miss.
+        verdicts, highlights = self._duplicates, self._folded
         for passage in passages:
-            if self._repeats(passage.chunk_id, chunk_id):
+            other = passage.chunk_id
+            verdict = verdicts.get((other, chunk_id) if other <= chunk_id else (chunk_id, other))
+            if verdict if verdict is not None else self._repeats(other, chunk_id):
                 return passage
-            if folded and folded == self.folded_words(passage.highlight):
+            seen = highlights.get(passage.highlight)
+            if folded and folded == (self.folded_words(passage.highlight) if seen is None else seen):
                 return passage
         return None

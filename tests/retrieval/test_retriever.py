@@ -171,3 +171,18 @@ def test_ranks_are_none_where_a_retriever_did_not_place_the_passage(stored: Stor
 def test_settings_copy_changes_only_what_it_names() -> None:
     settings = replace(EngineSettings(), fusion="rrf")
     assert settings.fusion == "rrf" and settings.depth == EngineSettings().depth
+
+
+def test_the_pool_is_what_np_unique_gives() -> None:
+    from csto_qa.retrieval.retriever import _pool
+
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 2, 7, 105, 400):
+        for _ in range(20):
+            lexical = rng.permutation(2 * size + 1)[:size]
+            dense = rng.permutation(2 * size + 1)[: size // 2 + 1]
+            both = np.concatenate([lexical, dense]).astype(np.int64)
+            ids, where = _pool(both)
+            want_ids, want_where = np.unique(both, return_inverse=True)
+            assert ids.tolist() == want_ids.tolist() and where.tolist() == want_where.tolist()
+            assert ids.dtype == want_ids.dtype and where.dtype == np.int64
