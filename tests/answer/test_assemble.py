@@ -180,8 +180,15 @@ def context_engine(tmp_path_factory: pytest.TempPathFactory):
 def test_a_continuation_of_a_restatement_leads(context_engine) -> None:
     # "It is meant to ..." speaks of the force the restatement names: it takes that
     # sentence's cosine and coverage and wins on the words the question does not have.
+    # The sentence it leans on is shown with it: "It is meant to ..." alone does not say what
+    # "it" is. The highlight stays one exact document span.
     answer = context_engine.ask("What is the Collective Rapid Force KSOR meant for?", abstain=False)
-    assert answer.passages[0].highlight.startswith("It is meant to stop attacks")
+    lead = answer.passages[0]
+    assert lead.highlight == (
+        "The Collective Rapid Force is called KSOR. It is meant to stop attacks and fight terrorism."
+    )
+    text = context_engine.document(lead.doc).text
+    assert text[lead.highlight_start : lead.highlight_end] == lead.highlight
 
 
 def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -> None:

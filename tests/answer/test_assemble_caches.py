@@ -111,7 +111,7 @@ def test_an_evicting_cache_changes_no_answer(stored: StoredIndex) -> None:
         assert engine.ask(question).to_dict() == Engine(stored, FakeEncoder()).ask(question).to_dict()
 
 
-def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, float, float, bool]:  # noqa: ANN001
+def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, float, float, bool, bool]:  # noqa: ANN001
     """The lead-sentence scorer as written before its features were kept: every feature
     recomputed from the sentence's text with answer_type's and focus' own functions."""
     import math
@@ -132,10 +132,10 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
 
     first, last = chunk.sentences
     if last <= first:
-        return -1, 0.0, -math.inf, False
+        return -1, 0.0, -math.inf, False, False
     cosines = builder.stored.sentence_vectors[first:last].astype(np.float32) @ vector
     asked = {fold(w) for w in focus.words}
-    best, best_score, best_typed = first, -math.inf, False
+    best, best_score, best_typed, best_joined = first, -math.inf, False, False
     before_cos, before_covered, before_weak = 0.0, 0.0, False
     for offset, sid in enumerate(range(first, last)):
         text = builder.sentence_text(sid)
@@ -150,7 +150,11 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
         novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
         cos = own_cos = float(cosines[offset])
         own_covered = covered
+        joined = False
         if offset and continues(text) and before_weak:
+            # It leans on the sentence before when that one's cosine or coverage is what counts.
+            weight = assemble.CONTEXT_WEIGHT
+            joined = weight * before_cos > cos or weight * before_covered > covered
             cos = max(cos, assemble.CONTEXT_WEIGHT * before_cos)
             covered = max(covered, assemble.CONTEXT_WEIGHT * before_covered)
         before_cos, before_covered, before_weak = own_cos, own_covered, novelty < assemble.RESTATES
@@ -158,8 +162,8 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
         asked_field = bool(key) and key <= focus.terms.keys()
         score = assemble.sentence_score(cos, covered, typed or asked_field, prose_penalty(text), novelty)
         if score > best_score:
-            best, best_score, best_typed = sid, score, typed
-    return best, float(cosines[best - first]), best_score, best_typed
+            best, best_score, best_typed, best_joined = sid, score, typed, joined
+    return best, float(cosines[best - first]), best_score, best_typed, best_joined
 
 
 def test_the_best_sentence_is_the_one_the_features_recomputed_give(stored: StoredIndex) -> None:
