@@ -4,8 +4,7 @@ Each question goes through ``Engine.ask``; rewrite, encode, retrieve and assembl
 answer's own ``timings_ms``, end to end is the wall time of the call. BM25 scoring and the
 dense search are then timed on their own, through the indexes' public ``search`` with the
 answer's query and the depth the retriever uses, and fusion (with best-sentence rescoring)
-is the rest of retrieval after the vector (the BM25 search runs beside the encoder, in
-"overlap"). Nothing inside the engine is replaced.
+is the rest of retrieval. Nothing inside the engine is replaced.
 """
 
 from __future__ import annotations
@@ -25,12 +24,10 @@ from csto_qa.errors import CstoQaError
 if TYPE_CHECKING:
     from csto_qa.engine import Engine
 
-# "overlap" is the caller's work while the query is encoded on the engine's worker (tokens, the
-# BM25 search, the question's focus): inside end to end, beside encode rather than after it.
-STAGES = ("rewrite", "encode", "overlap", "bm25", "dense", "fusion", "assembly", "other", "end_to_end")
-# The process's CPU time in ``Engine.ask`` (all its threads: the query is encoded on the engine's
-# worker thread, the rest on the caller's): it stays close to the quiet-machine figure when other
-# processes compete for the cores, so runs under different loads can still be compared.
+STAGES = ("rewrite", "encode", "bm25", "dense", "fusion", "assembly", "other", "end_to_end")
+# This thread's CPU time in ``Engine.ask`` (the query path is single-threaded): it stays close to
+# the quiet-machine figure when other processes compete for the cores, so runs under different
+# loads can still be compared.
 CPU = "end_to_end_cpu"
 
 
@@ -58,10 +55,10 @@ def time_questions(
     samples: dict[str, list[float]] = {stage: [] for stage in (*STAGES, CPU)}
     for _ in range(1 + max(1, repeat)):
         for question in questions:
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu = time.perf_counter(), time.thread_time()
             answer = engine.ask(question, k=k, mode=mode)
             wall = (time.perf_counter() - started) * 1e3
-            samples[CPU].append((time.process_time() - cpu) * 1e3)
+            samples[CPU].append((time.thread_time() - cpu) * 1e3)
             t = answer.timings_ms
             if not {"encode", "retrieve", "assemble", "total"} <= set(t):
                 raise CstoQaError(
@@ -76,9 +73,7 @@ def time_questions(
                 "encode": t["encode"],
                 "bm25": bm25_ms,
                 "dense": dense_ms,
-                "overlap": t.get("overlap", 0.0),
-                # The engine's BM25 search runs in the overlap, not in "retrieve".
-                "fusion": max(0.0, t["retrieve"] - dense_ms - (0.0 if "overlap" in t else bm25_ms)),
+                "fusion": max(0.0, t["retrieve"] - bm25_ms - dense_ms),
                 "assembly": t["assemble"],
                 "other": max(0.0, wall - t["total"]),  # input checks, cleaning, the decline decision
                 "end_to_end": wall,

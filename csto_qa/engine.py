@@ -17,7 +17,6 @@ from csto_qa.answer.assemble import AnswerBuilder
 from csto_qa.answer.decline import confidence as decline_score
 from csto_qa.answer.decline import decline_message
 from csto_qa.config import EngineSettings, check_request, default_corpus_dir, default_index_dir
-from csto_qa.embedding.background import BackgroundEncoder
 from csto_qa.embedding.encoder import TextEncoder, load_encoder, resolve_model_name
 from csto_qa.errors import QueryError
 from csto_qa.index.build import Reporter, open_index, stderr_reporter
@@ -79,17 +78,10 @@ class Engine:
     """Hybrid retrieval over a stored index with a loaded encoder."""
 
     def __init__(
-        self,
-        stored: StoredIndex,
-        encoder: TextEncoder,
-        settings: EngineSettings | None = None,
-        background: BackgroundEncoder | None = None,
+        self, stored: StoredIndex, encoder: TextEncoder, settings: EngineSettings | None = None
     ) -> None:
         self.stored = stored
         self.encoder = encoder
-        # One worker thread for query encodings, shared by the copies ``with_settings`` makes.
-        shared = background is not None and background.encoder is encoder
-        self.background = background if background is not None and shared else BackgroundEncoder(encoder)
         self.settings = settings or EngineSettings()
         chunk_sentences = np.asarray([c.sentences for c in stored.chunks], dtype=np.int64).reshape(-1, 2)
         self.retriever = Retriever(
@@ -123,7 +115,7 @@ class Engine:
 
     def with_settings(self, **changes: Any) -> Engine:
         """A copy of this engine with other retrieval settings (same index and model)."""
-        return Engine(self.stored, self.encoder, replace(self.settings, **changes), self.background)
+        return Engine(self.stored, self.encoder, replace(self.settings, **changes))
 
     def document(self, doc_id: str) -> Document:
         """A document of the index by id (only documents of the index can be reached)."""
@@ -176,29 +168,18 @@ class Engine:
         t0 = time.perf_counter()
         query = contextualize(cleaned[:limit], earlier)[:limit]
         t_rewritten = time.perf_counter()
-        # The encoder runs on the worker thread while this one does what needs no vector:
-        # the tokens, the BM25 side and the question's focus.
-        pending = self.background.start(query)
-        tokens = tokenize(query)
-        depth = max(k * 4, 20)
-        lexical = self.retriever.search_lexical(tokens, depth)
-        prepared = self.builder.prepare(query)
-        t_prepared = time.perf_counter()
-        encoded = pending.result()
+        vector = self.encoder.encode_query(query)
         t1 = time.perf_counter()
-        hits = self.retriever.retrieve(tokens, encoded.vector, mode, depth, lexical)
+        tokens = tokenize(query)
+        hits = self.retriever.retrieve(tokens, vector, mode, max(k * 4, 20))
         t2 = time.perf_counter()
-        built = self.builder.build(query, encoded.vector, hits, k, prepared)
+        built = self.builder.build(query, vector, hits, k)
         t3 = time.perf_counter()
         # The follow-up rewrite is its own stage, so that "encode" is the encoder alone (the
-        # latency target is set against it: timed on the thread that ran it); "overlap" is
-        # the work done meanwhile and "wait" the time after it until the vector was there.
-        # "retrieve" and "assemble" are the work after the vector; "total" spans them all.
+        # latency target is set against it); "total" spans all four.
         timings.update(
             rewrite=(t_rewritten - t0) * 1e3,
-            encode=encoded.ms,
-            overlap=(t_prepared - t_rewritten) * 1e3,
-            wait=(t1 - t_prepared) * 1e3,
+            encode=(t1 - t_rewritten) * 1e3,
             retrieve=(t2 - t1) * 1e3,
             assemble=(t3 - t2) * 1e3,
             total=(t3 - t0) * 1e3,

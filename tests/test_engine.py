@@ -171,20 +171,3 @@ def test_what_about_replaces_the_subject_of_the_previous_question(engine) -> Non
     assert answer.query == "When did Azerbaijan freeze its participation in the CSTO?"
     standalone = engine.ask("When did Uzbekistan suspend its membership?", history=["Who leads the CSTO?"])
     assert standalone.query == "When did Uzbekistan suspend its membership?"
-
-
-def test_concurrent_questions_get_the_answers_they_get_one_at_a_time(engine) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    questions = [
-        "When did Uzbekistan suspend its CSTO membership?",
-        "Who is the current Secretary General of the CSTO?",
-        "Where is the CSTO headquartered?",
-        "What is the Collective Rapid Reaction Force?",
-    ] * 3
-    alone = [engine.ask(q).to_dict() for q in questions]
-    with ThreadPoolExecutor(4) as pool:  # as the app's request threads do
-        together = list(pool.map(lambda q: engine.ask(q).to_dict(), questions))
-    assert together == alone  # to_dict holds no timings: every field must match
-    # The copies with other settings share the engine's one encoding worker.
-    assert engine.with_settings(fusion="rrf").background is engine.background

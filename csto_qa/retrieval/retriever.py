@@ -22,7 +22,7 @@ from csto_qa.config import EngineSettings
 from csto_qa.records import Hit
 from csto_qa.retrieval.dense import DenseIndex
 from csto_qa.retrieval.fusion import Scores, fuse_scores
-from csto_qa.retrieval.lexical import BM25Index, LexicalHits
+from csto_qa.retrieval.lexical import BM25Index
 
 
 class Retriever:
@@ -70,23 +70,14 @@ class Retriever:
             best[has] = np.maximum.reduceat(sims, offsets[has])
         return (1 - weight) * cosine + weight * best
 
-    def search_lexical(self, tokens: list[str], k: int) -> LexicalHits:
-        """The BM25 side of ``retrieve(tokens, ..., k)``: it needs no vector, so the engine
-        runs it while the query is being encoded and passes it to ``retrieve``."""
-        return self.bm25.search(tokens, max(self.settings.depth, k))
-
-    def retrieve(
-        self, tokens: list[str], vector: np.ndarray, mode: str, k: int, lexical: LexicalHits | None = None
-    ) -> list[Hit]:
+    def retrieve(self, tokens: list[str], vector: np.ndarray, mode: str, k: int) -> list[Hit]:
         """The best ``k`` hits for ``mode`` (hybrid, bm25 or dense), best first.
 
         Both retrievers always run, so every hit carries both scores; a rank is ``None``
-        when that retriever did not place the passage among its candidates. ``lexical`` is
-        ``search_lexical(tokens, k)`` when the caller already ran it.
+        when that retriever did not place the passage among its candidates.
         """
         depth = max(self.settings.depth, k)
-        if lexical is None:
-            lexical = self.bm25.search(tokens, depth)
+        lexical = self.bm25.search(tokens, depth)
         first = self.dense.search(vector, depth)
         # One pool of the ids either side returned (sorted), and where each side's lie in it.
         ids, where = _pool(np.concatenate([lexical.ids, first.ids]))
