@@ -134,15 +134,6 @@ class Built:
     missing_everywhere: bool = True  # no evidence passage has ``missing`` (else only the lead's lacks it)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """What :meth:`AnswerBuilder.prepare` reads off the question alone."""
-
-    query: str
-    focus: Focus
-    asked: Asked
-
-
 @dataclass
 class _Candidate:
     hit: Hit
@@ -472,24 +463,14 @@ class AnswerBuilder:
                 best, best_score, best_joined = offset, score, joined
         return first + best, cosines[best], best_score, kinds[best], best_joined
 
-    def prepare(self, query: str) -> Prepared:
-        """The question-side part of ``build``: it needs no vector and no hits, so the engine
-        runs it while the query is being encoded."""
-        focus = self.focus(query)
-        return Prepared(query, focus, Asked.of(focus, asks_name(query)))
-
-    def build(
-        self, query: str, vector: np.ndarray, hits: list[Hit], k: int, prepared: Prepared | None = None
-    ) -> Built:
+    def build(self, query: str, vector: np.ndarray, hits: list[Hit], k: int) -> Built:
         """Up to ``k`` cited passages, the lead first, and the evidence for the decline rule.
 
         A hit whose text is mostly inside a passage already cited, or whose answering
         sentence is the one already highlighted, is folded into that citation as a copy.
-        ``prepared`` is ``prepare(query)`` when the caller already ran it.
         """
-        if prepared is None or prepared.query != query:
-            prepared = self.prepare(query)
-        focus, asked = prepared.focus, prepared.asked
+        focus = self.focus(query)
+        asked = Asked.of(focus, asks_name(query))
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.
