@@ -14,7 +14,9 @@ dependency parse would cost more than the whole answer layer): the patterns belo
 only the question's form, never this corpus's words. ``bound_words`` finds what the head
 is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
 word that the evidence has, but not the lead passage, counts like a missing head.
-Measured in docs/eval/answer-layer.md.
+``event_words`` finds the predicate of a question whose wh-word asks for a circumstance
+("when did uzbekistan QUIT GUAM"): an unseen word there weighs less, since a passage tells
+the event in its own words ("withdrew"). Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Focus:
     terms: dict[str, Term] = field(default_factory=dict)
     head: frozenset[str] = frozenset()  # stems of what is counted or named (see head_words)
     bound: frozenset[str] = frozenset()  # stems that must stand with the head (see bound_words)
+    event: frozenset[str] = frozenset()  # stems of the predicate after "when did" (see event_words)
 
     @property
     def words(self) -> set[str]:
@@ -157,6 +160,37 @@ def bound_words(question: str) -> list[str]:
     return []
 
 
+# Wh-words that ask for a circumstance of an event (its time, place, cause, manner), not for
+# one of its participants: with "do"-support the words after the auxiliary are the event
+# itself, and the answer is not among them ("when did X quit GUAM": a date). "what / which /
+# who did X VERB" ask for the verb's object ("what did the deployment cost", "which rifle do
+# troops carry"), so the verb says what is asked: those stay strict.
+_ADJUNCT_WH = frozenset("when where why".split())
+_DO = frozenset("do does did".split())
+
+
+def event_words(question: str) -> list[str]:
+    """The folded words after "do / does / did" in a question asking for a circumstance.
+
+    "when did uzbekistan quit GUAM" → ["uzbekistan", "quit", "guam"]; "where did the ousted
+    leader find refuge" → [..., "find", "refuge"]; "How did Armenia's leader judge ..." (bare
+    "how": the manner) and "How often does the presidency change hands?" ("how" with a measure
+    word: the answer is a frequency, not a word of the predicate) too. ``[]`` for "how many /
+    how much" (a counted object), "what / which / who did ..." (the verb's object is asked) and
+    for forms without "do" ("When was X born?": no predicate to paraphrase but "born").
+    """
+    tokens = _TOKEN.findall(fold(question))
+    if len(tokens) < 3:
+        return []
+    if tokens[0] in _ADJUNCT_WH or (tokens[0] == "how" and tokens[1] in _DO):
+        at = 1
+    elif tokens[0] == "how" and tokens[1] not in ("many", "much") and tokens[2] in _DO:
+        at = 2
+    else:
+        return []
+    return tokens[at + 1 :] if tokens[at] in _DO else []
+
+
 def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focus:
     """The focus of ``question`` given the index's IDF by stem over ``n_docs`` passages.
 
@@ -177,7 +211,8 @@ def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focu
         terms[s] = Term(word, idf[s] if known else unseen, known)
     head = frozenset(s for s in (stem(w) for w in head_words(question)) if s in terms)
     bound = frozenset(s for s in (stem(w) for w in bound_words(question)) if s in terms) - head
-    return Focus(kind, terms, head, bound)
+    event = frozenset(s for s in (stem(w) for w in event_words(question)) if s in terms) - head - bound
+    return Focus(kind, terms, head, bound, event)
 
 
 def _similar(word: str, candidates: Iterable[str]) -> bool:
@@ -280,6 +315,7 @@ def support(
     lead_present: Set[str] | None = None,
     head_weight: float = 0.0,
     bound_weight: float = 0.0,
+    event_weight: float = 1.0,
 ) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
@@ -290,7 +326,9 @@ def support(
     evidence is about something else than what is counted or named. A head, or a number,
     that the index never saw counts that much too, and at least its IDF once. A term bound
     to the head (``focus.bound``) that another evidence passage has and the lead passage
-    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart.
+    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart. An
+    unseen word of the predicate of "when / where / why / how did ..." (``focus.event``) counts
+    ``event_weight`` times its IDF: the user's own verb for an event a passage words otherwise.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
@@ -307,7 +345,7 @@ def support(
         elif s in focus.bound and s in present and s not in lead:
             lost += bound_weight * t.idf
         elif s in unknown:
-            lost += t.idf
+            lost += (event_weight if s in focus.event else 1.0) * t.idf
         elif s not in present:
             lost += absent_weight * t.idf
     return max(0.0, 1.0 - lost / total)
