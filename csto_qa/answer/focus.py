@@ -14,9 +14,9 @@ dependency parse would cost more than the whole answer layer): the patterns belo
 only the question's form, never this corpus's words. ``bound_words`` finds what the head
 is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
 word that the evidence has, but not the lead passage, counts like a missing head.
-``event_words`` finds the predicate of a question whose wh-word asks for a circumstance
-("when did uzbekistan QUIT GUAM"): an unseen word there weighs less, since a passage tells
-the event in its own words ("withdrew"). Measured in docs/eval/answer-layer.md.
+``event_words`` finds the bare verb phrase of a question whose wh-word asks for a
+circumstance ("when did uzbekistan QUIT GUAM"): an unseen word there weighs less, since a
+passage tells the event in its own words ("withdrew"). Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
@@ -170,14 +170,18 @@ _DO = frozenset("do does did".split())
 
 
 def event_words(question: str) -> list[str]:
-    """The folded words after "do / does / did" in a question asking for a circumstance.
+    """The folded words of the verb phrase after "do / does / did" in a question asking for a
+    circumstance, before its first determiner, preposition or other stop word.
 
-    "when did uzbekistan quit GUAM" → ["uzbekistan", "quit", "guam"]; "where did the ousted
-    leader find refuge" → [..., "find", "refuge"]; "How did Armenia's leader judge ..." (bare
-    "how": the manner) and "How often does the presidency change hands?" ("how" with a measure
-    word: the answer is a frequency, not a word of the predicate) too. ``[]`` for "how many /
-    how much" (a counted object), "what / which / who did ..." (the verb's object is asked) and
-    for forms without "do" ("When was X born?": no predicate to paraphrase but "born").
+    "when did uzbekistan quit GUAM" → ["quit", "guam"]; "Where did Bakiyev find refuge after
+    he was ousted?" → ["find", "refuge"]; "How often does the presidency change hands?" →
+    ["change", "hands"] ("how" with a measure word asks a frequency, not a word of the
+    predicate). The subject's first word (after a determiner) is left out: a verb follows it.
+    An object behind a determiner or preposition is left out too ("When did the CSTO open an
+    office in PARIS?", "adopt its FLAG"): a thing named there is what the documents must hold,
+    while the bare verb is the user's own word for the event. ``[]`` for "how many / how much"
+    (a counted object), "what / which / who did ..." (the verb's object is asked: "what did the
+    deployment cost") and forms without "do" ("When was X born?").
     """
     tokens = _TOKEN.findall(fold(question))
     if len(tokens) < 3:
@@ -188,7 +192,17 @@ def event_words(question: str) -> list[str]:
         at = 2
     else:
         return []
-    return tokens[at + 1 :] if tokens[at] in _DO else []
+    if tokens[at] not in _DO:
+        return []
+    at += 1
+    while at < len(tokens) and tokens[at] in _DETERMINERS:
+        at += 1
+    found: list[str] = []
+    for word in tokens[at + 1 :]:  # the subject's first word is never the verb
+        if word in _DETERMINERS or word in _PHRASE_END or word in STOP_WORDS:
+            break
+        found.append(word)
+    return found
 
 
 def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focus:
