@@ -14,7 +14,9 @@ dependency parse would cost more than the whole answer layer): the patterns belo
 only the question's form, never this corpus's words. ``bound_words`` finds what the head
 is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
 word that the evidence has, but not the lead passage, counts like a missing head.
-Measured in docs/eval/answer-layer.md.
+``event_words`` finds the bare verb phrase of a question whose wh-word asks for a
+circumstance ("when did uzbekistan QUIT GUAM"): an unseen word there weighs less, since a
+passage tells the event in its own words ("withdrew"). Measured in docs/eval/answer-layer.md.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Focus:
     terms: dict[str, Term] = field(default_factory=dict)
     head: frozenset[str] = frozenset()  # stems of what is counted or named (see head_words)
     bound: frozenset[str] = frozenset()  # stems that must stand with the head (see bound_words)
+    event: frozenset[str] = frozenset()  # stems of the predicate after "when did" (see event_words)
 
     @property
     def words(self) -> set[str]:
@@ -157,6 +160,51 @@ def bound_words(question: str) -> list[str]:
     return []
 
 
+# Wh-words that ask for a circumstance of an event (its time, place, cause, manner), not for
+# one of its participants: with "do"-support the words after the auxiliary are the event
+# itself, and the answer is not among them ("when did X quit GUAM": a date). "what / which /
+# who did X VERB" ask for the verb's object ("what did the deployment cost", "which rifle do
+# troops carry"), so the verb says what is asked: those stay strict.
+_ADJUNCT_WH = frozenset("when where why".split())
+_DO = frozenset("do does did".split())
+
+
+def event_words(question: str) -> list[str]:
+    """The folded words of the verb phrase after "do / does / did" in a question asking for a
+    circumstance, before its first determiner, preposition or other stop word.
+
+    "when did uzbekistan quit GUAM" → ["quit", "guam"]; "Where did Bakiyev find refuge after
+    he was ousted?" → ["find", "refuge"]; "How often does the presidency change hands?" →
+    ["change", "hands"] ("how" with a measure word asks a frequency, not a word of the
+    predicate). The subject's first word (after a determiner) is left out: a verb follows it.
+    An object behind a determiner or preposition is left out too ("When did the CSTO open an
+    office in PARIS?", "adopt its FLAG"): a thing named there is what the documents must hold,
+    while the bare verb is the user's own word for the event. ``[]`` for "how many / how much"
+    (a counted object), "what / which / who did ..." (the verb's object is asked: "what did the
+    deployment cost") and forms without "do" ("When was X born?").
+    """
+    tokens = _TOKEN.findall(fold(question))
+    if len(tokens) < 3:
+        return []
+    if tokens[0] in _ADJUNCT_WH or (tokens[0] == "how" and tokens[1] in _DO):
+        at = 1
+    elif tokens[0] == "how" and tokens[1] not in ("many", "much") and tokens[2] in _DO:
+        at = 2
+    else:
+        return []
+    if tokens[at] not in _DO:
+        return []
+    at += 1
+    while at < len(tokens) and tokens[at] in _DETERMINERS:
+        at += 1
+    found: list[str] = []
+    for word in tokens[at + 1 :]:  # the subject's first word is never the verb
+        if word in _DETERMINERS or word in _PHRASE_END or word in STOP_WORDS:
+            break
+        found.append(word)
+    return found
+
+
 def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focus:
     """The focus of ``question`` given the index's IDF by stem over ``n_docs`` passages.
 
@@ -177,7 +225,8 @@ def question_focus(question: str, idf: Mapping[str, float], n_docs: int) -> Focu
         terms[s] = Term(word, idf[s] if known else unseen, known)
     head = frozenset(s for s in (stem(w) for w in head_words(question)) if s in terms)
     bound = frozenset(s for s in (stem(w) for w in bound_words(question)) if s in terms) - head
-    return Focus(kind, terms, head, bound)
+    event = frozenset(s for s in (stem(w) for w in event_words(question)) if s in terms) - head - bound
+    return Focus(kind, terms, head, bound, event)
 
 
 def _similar(word: str, candidates: Iterable[str]) -> bool:
@@ -280,6 +329,7 @@ def support(
     lead_present: Set[str] | None = None,
     head_weight: float = 0.0,
     bound_weight: float = 0.0,
+    event_weight: float = 1.0,
 ) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
@@ -290,7 +340,9 @@ def support(
     evidence is about something else than what is counted or named. A head, or a number,
     that the index never saw counts that much too, and at least its IDF once. A term bound
     to the head (``focus.bound``) that another evidence passage has and the lead passage
-    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart.
+    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart. An
+    unseen word of the predicate of "when / where / why / how did ..." (``focus.event``) counts
+    ``event_weight`` times its IDF: the user's own verb for an event a passage words otherwise.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
@@ -307,7 +359,7 @@ def support(
         elif s in focus.bound and s in present and s not in lead:
             lost += bound_weight * t.idf
         elif s in unknown:
-            lost += t.idf
+            lost += (event_weight if s in focus.event else 1.0) * t.idf
         elif s not in present:
             lost += absent_weight * t.idf
     return max(0.0, 1.0 - lost / total)

@@ -9,6 +9,7 @@ from csto_qa.answer.focus import (
     Spellings,
     _similar,
     bound_words,
+    event_words,
     head_words,
     present_in,
     present_terms,
@@ -67,6 +68,63 @@ def test_head_words_come_from_the_question_form(question: str, head: list[str]) 
 )
 def test_bound_words_are_the_complement_of_the_head(question: str, bound: list[str]) -> None:
     assert bound_words(question) == bound
+
+
+@pytest.mark.parametrize(
+    ("question", "event"),
+    [
+        ("when did uzbekistan quit GUAM", ["quit", "guam"]),  # a time: the verb phrase, subject left out
+        ("Where did Bakiyev find refuge after he was ousted?", ["find", "refuge"]),  # a preposition ends it
+        ("Why does Armenia boycott summits?", ["boycott", "summits"]),  # a cause
+        ("how did the leader judge it", ["judge"]),  # bare "how": a manner; the determiner skipped
+        ("How often does the presidency change hands?", ["change", "hands"]),  # a measure word
+        ("When did Uzbekistan freeze its participation?", ["freeze"]),  # an object behind "its" is named
+        ("When did the CSTO open an office in Paris?", ["open"]),  # "Paris" must be in the documents
+        ("How many tanks does the CSTO have?", []),  # a counted object
+        ("How much do the members spend?", []),  # an amount, the verb's object
+        ("What did the deployment cost?", []),  # "what" asks the verb's object: the verb stays strict
+        ("Which rifle do the troops carry?", []),
+        ("Who did the official blame?", []),
+        ("When was Tasmagambetov born?", []),  # no "do": no predicate read
+        ("when will armenia hold a referendum", []),
+        ("when did", []),  # too short to have a predicate
+    ],
+)
+def test_event_words_are_the_bare_verb_phrase_after_a_circumstance_wh_word(
+    question: str, event: list[str]
+) -> None:
+    assert event_words(question) == event
+
+
+def test_an_unseen_word_of_the_event_weighs_the_event_weight() -> None:
+    idf = {"uzbekistan": 2.0, "guam": 3.0}
+    focus = question_focus("when did uzbekistan quit GUAM", idf, 100)
+    assert focus.event == {"quit", "guam"}
+    unseen = focus.terms["quit"].idf
+    total = unseen + 5.0
+    both = {"uzbekistan", "guam"}
+    # "quit" is unseen (the passage says "withdrew"): half its IDF lost at 0.5, all of it at 1.
+    half = 1 - 0.5 * unseen / total
+    assert support(focus, both, {"quit"}, 0.0, both, 1.25, 2.0, 0.5) == pytest.approx(half)
+    assert support(focus, both, {"quit"}, 0.0, both, 1.25, 2.0, 1.0) == pytest.approx(1 - unseen / total)
+    # The verb of "what did ... cost" is what is asked: not an event word, counted in full.
+    cost = question_focus("What did the deployment cost?", {"deploy": 2.0}, 100)
+    assert cost.event == frozenset()
+    full = 1 - cost.terms["cost"].idf / (cost.terms["cost"].idf + 2.0)
+    assert support(cost, {"deploy"}, {"cost"}, 0.0, {"deploy"}, 1.25, 2.0, 0.5) == pytest.approx(full)
+
+
+def test_an_unseen_number_among_the_event_words_stays_strict() -> None:
+    focus = question_focus(
+        "When did the CSTO meet 2031 delegates?", {"csto": 0.1, "meet": 2.0, "deleg": 1.0}, 100
+    )
+    assert "2031" in focus.event
+    unseen = focus.terms["2031"].idf
+    total = unseen + 3.1
+    # A number has no paraphrase: the number rule (at least once, or the head weight) comes first.
+    expected = max(0.0, 1 - 1.25 * unseen / total)
+    lead = {"csto", "meet", "deleg"}
+    assert support(focus, lead, {"2031"}, 0.0, lead, 1.25, 2.0, 0.5) == pytest.approx(expected)
 
 
 def test_a_bound_word_apart_from_the_lead_passage_weighs_like_a_head() -> None:
