@@ -77,9 +77,24 @@ _PERSON_Q = re.compile(
 _REASON_Q = re.compile(r"^(?:why\b|for what reason\b|what (?:was|is|were|are) the reasons?\b)", re.I)
 _DEFINE_Q = re.compile(
     r"^(?:what|who) (?:is|are|was|were) (?:an? |the )?(?P<x>[^?]+?)\??$|^define (?P<y>[^?]+?)\??$|"
-    r"^what does (?P<z>[^?]+?) (?:mean|stand for)\??$",
+    r"^what does (?P<z>[^?]+?) (?:mean|stand for)\??$|"
+    # "what kind of organisation is the CSTO": the class asked for is what "X is a ..." says.
+    r"^what (?:kind|kinds|type|types|sort|sorts) of [\w-]+(?: [\w-]+)? (?:is|are|was|were) "
+    r"(?:an? |the )?(?P<k>[^?]+?)\??$",
     re.I,
 )
+
+
+_CLASS_Q = re.compile(
+    r"^what (?:kind|kinds|type|types|sort|sorts) of (?P<noun>[\w-]+(?: [\w-]+)?) (?:is|are|was|were)\b", re.I
+)
+
+
+def class_words(question: str) -> tuple[str, ...]:
+    """The class noun of "what kind of N is X" ("organisation"): the type asked for, as
+    "country" is in "which country", so a sentence need not hold it ("X is an alliance")."""
+    m = _CLASS_Q.match(_strip(question))
+    return tuple(m.group("noun").split()) if m else ()
 
 
 def _strip(question: str) -> str:
@@ -161,7 +176,8 @@ _PLACE_AFTER = re.compile(
 )
 _DEFINING = re.compile(
     r"^(?P<subject>.{2,160}?)\s+(?:is|are|was|were|refers to|means|stands for)\s+"
-    r"(?P<predicate>(?:an?|the|one|any)\b[^.;:,(]*)",
+    # "The CSTO is like a military alliance." (the children's page) defines as "is a" does.
+    r"(?P<predicate>(?:like\s+)?(?:an?|the|one|any)\b[^.;:,(]*)",
 )
 
 _COUNTRY_ALIASES = {

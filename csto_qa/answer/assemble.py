@@ -26,6 +26,7 @@ from csto_qa.answer.answer_type import (
     AnswerType,
     Span,
     asks_name,
+    class_words,
     defines,
     find_phrases,
     is_year,
@@ -44,7 +45,7 @@ from csto_qa.answer.focus import (
 )
 from csto_qa.index.storage import StoredIndex
 from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
-from csto_qa.retrieval.tokenizing import fold, words
+from csto_qa.retrieval.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
 COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
@@ -470,7 +471,8 @@ class AnswerBuilder:
         sentence is the one already highlighted, is folded into that citation as a copy.
         """
         focus = self.focus(query)
-        asked = Asked.of(focus, asks_name(query))
+        kind_of = frozenset(stem(w) for w in words(" ".join(class_words(query))))
+        asked = Asked.of(focus, asks_name(query), kind_of)
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.

@@ -60,12 +60,14 @@ class Asked:
     names: bool = False  # "which X ..." with no phrase type for X: a new name is the answer's type
 
     @classmethod
-    def of(cls, focus: Focus, names: bool = False) -> Asked:
-        weights = tuple((s, t.idf) for s, t in focus.terms.items())
-        total = sum(t.idf for t in focus.terms.values())
+    def of(cls, focus: Focus, names: bool = False, kind_of: frozenset[str] = frozenset()) -> Asked:
+        """``kind_of``: stems of the class noun of "what kind of N is X" (answer_type.class_words),
+        left out of the coverage and the field-key match: the type asked for, not its topic."""
+        weights = tuple((s, t.idf) for s, t in focus.terms.items() if s not in kind_of)
+        total = sum(idf for _, idf in weights)
         folded = frozenset(fold(w) for w in focus.words)
         names = names and focus.kind is AnswerType.OTHER
-        return cls(focus.kind, frozenset(focus.terms), weights, total, folded, names)
+        return cls(focus.kind, frozenset(focus.terms) - kind_of, weights, total, folded, names)
 
 
 def covered(asked: Asked, own: frozenset[str]) -> tuple[float, int]:

@@ -9,6 +9,7 @@ from csto_qa.answer.answer_type import (
     NAME_RUN,
     AnswerType,
     asks_name,
+    class_words,
     continues,
     defines,
     expected_type,
@@ -43,6 +44,9 @@ T = AnswerType
         ("What is the official language of the CSTO?", T.OTHER),
         ("Why did Belarus boycott the summit?", T.REASON),
         ("and when did it leave?", T.DATE),
+        ("what kind of organisation is the csto", T.DEFINITION),
+        ("What type of alliance is the CSTO?", T.DEFINITION),
+        ("what kind of fighting did the armies rehearse", T.OTHER),  # no "is X": not a definition
     ],
 )
 def test_expected_type_reads_the_question_form(question: str, kind: AnswerType) -> None:
@@ -91,6 +95,14 @@ def test_definition_is_the_predicate_of_an_is_sentence() -> None:
     assert defines(text, {"csto", "organization"})
     assert not defines("Collective Security Treaty Organization. Retrieved 2020.", {"organization"})
     assert phrases(text, T.OTHER) == []
+    assert phrases("The CSTO is like a military alliance.", T.DEFINITION) == ["like a military alliance"]
+
+
+def test_the_class_noun_of_what_kind_of_is_read() -> None:
+    assert class_words("what kind of organisation is the csto") == ("organisation",)
+    assert class_words("What sort of armed force is the KSOR?") == ("armed", "force")
+    assert class_words("what kind of fighting did the armies rehearse") == ()
+    assert class_words("What is the CSTO?") == ()
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,16 @@ def test_a_name_question_holds_its_type_only_on_a_name_it_does_not_hold_itself()
     assert not Asked.of(question_focus("Which country left the CSTO?", {}, 10), names=True).names
 
 
+def test_the_class_noun_of_what_kind_of_is_no_focus_of_the_scorer() -> None:
+    idf = {"organis": 2.2, "csto": 0.1}
+    focus = question_focus("what kind of organisation is the csto", idf, 10)
+    asked = Asked.of(focus, kind_of=frozenset({stem("organisation")}))
+    assert asked.keys == {"csto"} and asked.total == pytest.approx(0.1)
+    # "X is an alliance" covers the question as a sentence naming the organisation does.
+    assert covered(asked, frozenset({"csto", "allianc"}))[0] == 1.0
+    assert Asked.of(focus).keys == {"organis", "csto"}
+
+
 def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
     features = SentenceFeatures.of(0, ["Latest Update: 29 October 2024", "It was founded in 2002."])
     assert features.keys == (frozenset({stem("latest"), stem("update")}), frozenset())
