@@ -243,6 +243,9 @@ class AnswerBuilder:
             term: max(math.log((n_docs - df[i] + 0.5) / (df[i] + 0.5)), 0.1)
             for term, i in stored.bm25.vocab.items()
         }
+        # Stems in more than half the passages ("csto", "russia", "member": IDF at its floor
+        # here): the corpus's topic, no new name in an answer (SentenceFeatures.of).
+        self._common = frozenset(term for term, i in stored.bm25.vocab.items() if df[i] > n_docs / 2)
         # Per-chunk and per-sentence features, computed on first use and kept: a corpus
         # of a million passages must not pay for them all at load time.
         self._grams: dict[int, set[tuple[str, ...]]] = {}
@@ -374,7 +377,8 @@ class AnswerBuilder:
         if cached is None:
             first, last = chunk.sentences
             texts = [self.sentence_text(sid) for sid in range(first, last)]
-            cached = self._sentence_features.put(chunk.chunk_id, SentenceFeatures.of(first, texts))
+            features = SentenceFeatures.of(first, texts, self._common)
+            cached = self._sentence_features.put(chunk.chunk_id, features)
         return cached
 
     def _sentence_phrases(self, sid: int, kind: AnswerType) -> tuple[list[Span], list[frozenset[str]]]:

@@ -96,7 +96,10 @@ class SentenceFeatures:
     phrases: dict[AnswerType, tuple[tuple[frozenset[str], ...], ...]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, first: int, texts: Sequence[str]) -> SentenceFeatures:
+    def of(cls, first: int, texts: Sequence[str], common: frozenset[str] = frozenset()) -> SentenceFeatures:
+        """``common``: stems in most passages of the corpus ("csto", "russia"); a capitalised
+        run's words with such a stem are left out of its name words, so the corpus's own
+        topic is no new name in the answer to "which X ..." (a run of only such words is none)."""
         return cls(
             first,
             tuple(texts),
@@ -104,7 +107,7 @@ class SentenceFeatures:
             tuple(prose_penalty(t) for t in texts),
             tuple(continues(t) for t in texts),
             tuple(frozenset(stem(w) for w in words(field_key(t) or "")) for t in texts),
-            tuple(name_words(t) for t in texts),
+            tuple(_uncommon(name_words(t), common) for t in texts),
         )
 
     def phrase_words(self, kind: AnswerType) -> tuple[tuple[frozenset[str], ...], ...]:
@@ -120,6 +123,14 @@ class SentenceFeatures:
                 )
             self.phrases[kind] = found
         return found
+
+
+def _uncommon(runs: tuple[frozenset[str], ...], common: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """``runs`` without the words whose stem is in ``common``, empty runs dropped."""
+    if not common:
+        return runs
+    kept = (frozenset(w for w in run if stem(w) not in common) for run in runs)
+    return tuple(run for run in kept if run)
 
 
 def _new_phrase(phrases: tuple[frozenset[str], ...], asked: frozenset[str]) -> bool:

@@ -68,6 +68,17 @@ def test_the_class_noun_of_what_kind_of_is_no_focus_of_the_scorer() -> None:
     assert Asked.of(focus).keys == {"organis", "csto"}
 
 
+def test_a_name_of_the_corpus_topic_is_no_new_name() -> None:
+    texts = [
+        "The Secretary General is the main leader of the CSTO.",
+        "He led the CSTO Parliamentary Assembly.",
+    ]
+    features = SentenceFeatures.of(0, texts, frozenset({"csto"}))
+    assert features.names[0] == ()  # "CSTO" alone: the topic of every passage
+    assert features.names[1] == (frozenset({"parliamentary", "assembly"}),)
+    assert SentenceFeatures.of(0, texts).names[0] == (frozenset({"csto"}),)
+
+
 def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
     features = SentenceFeatures.of(0, ["Latest Update: 29 October 2024", "It was founded in 2002."])
     assert features.keys == (frozenset({stem("latest"), stem("update")}), frozenset())
