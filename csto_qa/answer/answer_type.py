@@ -163,7 +163,8 @@ _NOT_PERSON = frozenset(
     wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col
     since after before during following with for from when while however although once until by as
     at to if national international interest press news agency times post review journal house
-    speaker representatives prime deputy interim former current secretary-general""".split()
+    speaker representatives prime deputy interim former current secretary-general
+    center centre centers centres headquarters service services staff command video photo tv radio""".split()
 )
 _TITLES = frozenset(
     """president minister secretary general secretary-general chairman speaker prime deputy

@@ -166,6 +166,13 @@ def test_name_words_are_the_capitalised_runs_past_the_first_word() -> None:
     assert name_words("Protesters gathered outside.") == ()
 
 
+def test_centres_services_and_media_are_institutions_not_persons() -> None:
+    text = "CSTO Secretariat, CIS Anti-Terrorist Center sign memorandum of cooperation"
+    assert phrases(text, T.PERSON) == []
+    assert phrases("Forces complete drills at the range | Video Ruptly", T.PERSON) == []
+    assert phrases("It was signed by Imangali Tasmagambetov.", T.PERSON) == ["Imangali Tasmagambetov"]
+
+
 def test_a_lone_surname_that_speaks_is_a_person() -> None:
     said = 'After the summit in 2009, Lukashenko said: "Why should my men fight?"'
     assert phrases(said, T.PERSON) == ["Lukashenko"]
