@@ -341,7 +341,7 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
             # country after "from" ("took over the presidency from Belarus": +1 main lead,
             # but "who is the president of Kazakhstan" then led with "Kazakhstan took over
             # the rotating presidency ... from Belarus" and was answered: a source is not an
-            # agent, and only a "who ... from?" question asks for one).
+            # agent, and only a "who ... from?" question asks for one: asks_source, source_spans).
             spans = [
                 sp
                 for sp in _merge_lists(text, _country_spans(text))
@@ -359,6 +359,25 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
     else:
         spans = []
     return _drop_nested(spans)
+
+
+# "who did it take over from?": "who" with "from" left at the end asks for a source.
+_SOURCE_Q = re.compile(r"^(?:who|whom)\b[^?]*\bfrom\s*(?:\?|$)", re.I)
+
+
+def asks_source(question: str) -> bool:
+    """True for a "who ... from?" question: the answer is where something came from."""
+    return bool(_SOURCE_Q.search(_strip(question)))
+
+
+def source_spans(text: str) -> list[Span]:
+    """Country lists right after "from" ("took over the presidency from Belarus"): the answer
+    to a "who ... from?" question (asks_source) in a text about states."""
+    return [
+        sp
+        for sp in _merge_lists(text, _country_spans(text))
+        if re.search(r"\bfrom\s+(?:the\s+)?$", text[max(0, sp.start - 10) : sp.start])
+    ]
 
 
 def _drop_nested(spans: list[Span]) -> list[Span]:

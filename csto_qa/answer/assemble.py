@@ -26,12 +26,13 @@ from csto_qa.answer.answer_type import (
     AnswerType,
     Span,
     asks_name,
+    asks_source,
     class_words,
     defines,
     find_phrases,
     is_year,
 )
-from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, typed_sentences
+from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import (
     Focus,
     Spellings,
@@ -463,6 +464,10 @@ class AnswerBuilder:
                 # does not hold is the asked type (main lead +1, 82.4 -> 83.1 %: q104; the
                 # independent sets' leads and every decline figure unchanged).
                 typed = any(not n <= asked.words for n in features.names[offset])
+            if asked.source and not typed:
+                # "who did it take over from?": the country it came from ("took over the
+                # rotating presidency ... from Belarus") is the answer, in a text about states.
+                typed = new_phrase(features.source_words()[offset], asked.words)
             score = sentence_score(cos, cov, typed, features.penalties[offset], novelty)
             if score > best_score:
                 best, best_score, best_joined = offset, score, joined
@@ -476,7 +481,7 @@ class AnswerBuilder:
         """
         focus = self.focus(query)
         kind_of = frozenset(stem(w) for w in words(" ".join(class_words(query))))
-        asked = Asked.of(focus, asks_name(query), kind_of)
+        asked = Asked.of(focus, asks_name(query), kind_of, asks_source(query))
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.

@@ -9,6 +9,7 @@ from csto_qa.answer.answer_type import (
     NAME_RUN,
     AnswerType,
     asks_name,
+    asks_source,
     class_words,
     continues,
     defines,
@@ -18,6 +19,7 @@ from csto_qa.answer.answer_type import (
     name_run,
     name_words,
     prose_penalty,
+    source_spans,
 )
 
 T = AnswerType
@@ -171,6 +173,29 @@ def test_centres_services_and_media_are_institutions_not_persons() -> None:
     assert phrases(text, T.PERSON) == []
     assert phrases("Forces complete drills at the range | Video Ruptly", T.PERSON) == []
     assert phrases("It was signed by Imangali Tasmagambetov.", T.PERSON) == ["Imangali Tasmagambetov"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who did it take over from?", True),
+        ("who did it take over from? Kazakhstan CSTO presidency", True),  # a follow-up rewritten
+        ("Who did Armenia buy its weapons from", True),
+        ("who is the president of kazakhstan", False),
+        ("who received aid from Russia?", False),  # "from" is not left at the end
+        ("where did they come from?", False),
+    ],
+)
+def test_asks_source_reads_who_with_from_at_the_end(question: str, expected: bool) -> None:
+    assert asks_source(question) is expected
+
+
+def test_a_source_is_a_country_list_after_from() -> None:
+    text = "Kazakhstan took over the rotating presidency of the CSTO from Belarus."
+    assert [text[s.start : s.end] for s in source_spans(text)] == ["Belarus"]
+    text = "It bought arms from Armenia and Belarus, not from the company."
+    assert [text[s.start : s.end] for s in source_spans(text)] == ["Armenia and Belarus"]
+    assert source_spans("Kazakhstan took over the presidency in 2023.") == []
 
 
 def test_a_lone_surname_that_speaks_is_a_person() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from csto_qa.answer.answer_type import TYPED, AnswerType, continues, defines, prose_penalty
 from csto_qa.answer.assemble import pick_phrase
-from csto_qa.answer.features import Asked, SentenceFeatures, covered, typed_sentences
+from csto_qa.answer.features import Asked, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import Focus, coverage, question_focus
 from csto_qa.retrieval.tokenizing import fold, stem, words
 
@@ -77,6 +77,19 @@ def test_a_name_of_the_corpus_topic_is_no_new_name() -> None:
     assert features.names[0] == ()  # "CSTO" alone: the topic of every passage
     assert features.names[1] == (frozenset({"parliamentary", "assembly"}),)
     assert SentenceFeatures.of(0, texts).names[0] == (frozenset({"csto"}),)
+
+
+def test_a_source_question_holds_its_type_on_a_country_after_from_it_does_not_name() -> None:
+    focus = question_focus("who did Kazakhstan take over from?", {}, 10)
+    asked = Asked.of(focus, source=True)
+    assert asked.source and not Asked.of(question_focus("when did it leave?", {}, 10), source=True).source
+    texts = [
+        "Kazakhstan took over the presidency from Belarus.",
+        "Belarus took over the presidency from Kazakhstan.",  # the question's own country
+        "Kazakhstan took over the presidency in 2023.",
+    ]
+    sources = SentenceFeatures.of(0, texts).source_words()
+    assert [new_phrase(found, asked.words) for found in sources] == [True, False, False]
 
 
 def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
