@@ -207,6 +207,24 @@ def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
     assert span is not None and text[span.start : span.end] == "28 March 2008"
 
 
+def test_a_comma_between_a_phrase_and_a_focus_word_sets_them_apart() -> None:
+    # "15 September 2022" touches "extraordinary" across a comma; "28 October 2022" follows
+    # "videoconference" in its own clause.
+    idf = {"extraordinari": 4.0, "session": 1.0, "held": 1.0, "videoconfer": 1.0}
+    focus = question_focus("When was the extraordinary session held by videoconference?", idf, 100)
+    text = (
+        "To discuss the mission sent on 15 September 2022, an extraordinary session was held"
+        " via videoconference on 28 October 2022."
+    )
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 October 2022"
+    text = "In 2021, Uzbekistan, after becoming observer to the union on 11 December 2020, held drills."
+    idf = {"uzbekistan": 2.0, "observ": 2.0, "union": 0.1}
+    focus = question_focus("When did Uzbekistan become an observer to the union?", idf, 100)
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "11 December 2020"
+
+
 def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
     idf = {"former": 3.0, "member": 0.5, "csto": 0.1}
     focus = question_focus("how many former members does the csto have", idf, 100)
