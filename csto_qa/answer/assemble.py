@@ -31,6 +31,7 @@ from csto_qa.answer.answer_type import (
     defines,
     find_phrases,
     is_year,
+    source_spans,
 )
 from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import (
@@ -351,8 +352,10 @@ class AnswerBuilder:
         sentence = self.stored.sentences[sid]
         return sentence.display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
 
-    def answer_span(self, sid: int, focus: Focus) -> tuple[str, int, int] | None:
-        """The answer phrase of sentence ``sid`` with its document offsets, if it has one.
+    def answer_span(self, sid: int, focus: Focus, source: bool = False) -> tuple[str, int, int] | None:
+        """The answer phrase of sentence ``sid`` with its document offsets, if it has one;
+        for a "who ... from?" question (``source``) in a sentence naming no person, the
+        country list after "from" (answer_type.source_spans).
 
         The phrase is found in the sentence as it reads and located in the document's own
         text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
@@ -364,6 +367,9 @@ class AnswerBuilder:
         if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):
             return None  # the predicate of another subject's "X is ..." defines nothing asked
         spans, phrase_words = self._sentence_phrases(sid, focus.kind)
+        if source and not spans:
+            spans = source_spans(text)
+            phrase_words = [frozenset(words(text[sp.start : sp.end])) for sp in spans]
         folded = self._folded_sentences.get(sid)
         if folded is None:
             folded = self._folded_sentences.put(sid, fold(text))
@@ -488,6 +494,8 @@ class AnswerBuilder:
         focus = self.focus(query)
         kind_of = frozenset(stem(w) for w in words(" ".join(class_words(query))))
         asked = Asked.of(focus, asks_name(query), kind_of, asks_source(query))
+        # "who ... from?": the answer phrase may be the country a sentence names after "from".
+        passage_of = partial(self._passage, focus=focus, source=asked.source)
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.
@@ -520,7 +528,7 @@ class AnswerBuilder:
                             *target.copies,
                             SourceRef(target.doc, target.title, target.section, target.start, target.end),
                         ],
-                        partial(self._passage, at + 1, hit, chunk, sid, h_start, h_end, highlight, focus),
+                        partial(passage_of, at + 1, hit, chunk, sid, h_start, h_end, highlight),
                     )
                     if covers:
                         # The copy holds the cited text and its own sentence answers better
@@ -537,10 +545,10 @@ class AnswerBuilder:
                 continue
             if len(passages) == k:
                 if typed:
-                    later = partial(self._passage, k, hit, chunk, sid, h_start, h_end, highlight, focus)
+                    later = partial(passage_of, k, hit, chunk, sid, h_start, h_end, highlight)
                     reserve.append((candidate, later, None))
                 continue
-            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
+            passage = passage_of(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight)
             grams.append(chunk_grams)
             kept.append(candidate)
             passages.append(passage)
@@ -624,9 +632,10 @@ class AnswerBuilder:
         h_end: int,
         highlight: str,
         focus: Focus,
+        source: bool = False,
     ) -> Passage:
         present = self.chunk_stems(chunk.chunk_id)
-        phrase = self.answer_span(sid, focus)
+        phrase = self.answer_span(sid, focus, source)
         return Passage(
             rank=rank,
             doc=chunk.doc_id,
