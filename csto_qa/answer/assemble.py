@@ -4,7 +4,8 @@ phrase, and measure how well the evidence supports the question's focus.
 The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passages by
 :func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
 terms, whether the sentence holds a phrase of the expected answer type (or an info-box
-field whose key the question names, or, for "which X ...", a name the question lacks), and
+field whose key the question names, for "which X ...", a name the question lacks, not
+made of the corpus's topic words, or, for "who ... from?", a country after "from"), and
 a penalty for text that is not prose; a pronoun-led sentence after a restatement of the
 question scores with that sentence's cosine and coverage, and the passages compete with
 their fused score and their own cosine. The passage holding it is cited first. The support of the answer
