@@ -96,6 +96,7 @@ def main() -> None:
             "RESTATES": [0.0, 0.3, 0.5, 0.7],
             "PASSAGE_WEIGHT": [0.0, 0.2, 0.4, 0.6, 1.0],
             "PHRASE_REACH": [5.0, 10.0, 20.0, 40.0, 1e9],
+            "PHRASE_COMMA": [0.0, 10.0, 20.0, 40.0, 80.0],
             "HEADLINE_PENALTY": [0.2, 0.3, 0.5, 0.8],
             "HEADLINE_WORDS": [5, 8, 12],
             "NAME_RUN": [8, 10, 12, 27],

@@ -77,9 +77,24 @@ _PERSON_Q = re.compile(
 _REASON_Q = re.compile(r"^(?:why\b|for what reason\b|what (?:was|is|were|are) the reasons?\b)", re.I)
 _DEFINE_Q = re.compile(
     r"^(?:what|who) (?:is|are|was|were) (?:an? |the )?(?P<x>[^?]+?)\??$|^define (?P<y>[^?]+?)\??$|"
-    r"^what does (?P<z>[^?]+?) (?:mean|stand for)\??$",
+    r"^what does (?P<z>[^?]+?) (?:mean|stand for)\??$|"
+    # "what kind of organisation is the CSTO": the class asked for is what "X is a ..." says.
+    r"^what (?:kind|kinds|type|types|sort|sorts) of [\w-]+(?: [\w-]+)? (?:is|are|was|were) "
+    r"(?:an? |the )?(?P<k>[^?]+?)\??$",
     re.I,
 )
+
+
+_CLASS_Q = re.compile(
+    r"^what (?:kind|kinds|type|types|sort|sorts) of (?P<noun>[\w-]+(?: [\w-]+)?) (?:is|are|was|were)\b", re.I
+)
+
+
+def class_words(question: str) -> tuple[str, ...]:
+    """The class noun of "what kind of N is X" ("organisation"): the type asked for, as
+    "country" is in "which country", so a sentence need not hold it ("X is an alliance")."""
+    m = _CLASS_Q.match(_strip(question))
+    return tuple(m.group("noun").split()) if m else ()
 
 
 def _strip(question: str) -> str:
@@ -148,7 +163,8 @@ _NOT_PERSON = frozenset(
     wikipedia retrieved archived isbn dr mr mrs ms prof sir gen lt col
     since after before during following with for from when while however although once until by as
     at to if national international interest press news agency times post review journal house
-    speaker representatives prime deputy interim former current secretary-general""".split()
+    speaker representatives prime deputy interim former current secretary-general
+    center centre centers centres headquarters service services staff command video photo tv radio""".split()
 )
 _TITLES = frozenset(
     """president minister secretary general secretary-general chairman speaker prime deputy
@@ -161,7 +177,8 @@ _PLACE_AFTER = re.compile(
 )
 _DEFINING = re.compile(
     r"^(?P<subject>.{2,160}?)\s+(?:is|are|was|were|refers to|means|stands for)\s+"
-    r"(?P<predicate>(?:an?|the|one|any)\b[^.;:,(]*)",
+    # "The CSTO is like a military alliance." (the children's page) defines as "is a" does.
+    r"(?P<predicate>(?:like\s+)?(?:an?|the|one|any)\b[^.;:,(]*)",
 )
 
 _COUNTRY_ALIASES = {
@@ -324,7 +341,7 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
             # country after "from" ("took over the presidency from Belarus": +1 main lead,
             # but "who is the president of Kazakhstan" then led with "Kazakhstan took over
             # the rotating presidency ... from Belarus" and was answered: a source is not an
-            # agent, and only a "who ... from?" question asks for one).
+            # agent, and only a "who ... from?" question asks for one: asks_source, source_spans).
             spans = [
                 sp
                 for sp in _merge_lists(text, _country_spans(text))
@@ -342,6 +359,25 @@ def find_phrases(text: str, kind: AnswerType) -> list[Span]:
     else:
         spans = []
     return _drop_nested(spans)
+
+
+# "who did it take over from?": "who" with "from" left at the end asks for a source.
+_SOURCE_Q = re.compile(r"^(?:who|whom)\b[^?]*\bfrom\s*(?:\?|$)", re.I)
+
+
+def asks_source(question: str) -> bool:
+    """True for a "who ... from?" question: the answer is where something came from."""
+    return bool(_SOURCE_Q.search(_strip(question)))
+
+
+def source_spans(text: str) -> list[Span]:
+    """Country lists right after "from" ("took over the presidency from Belarus"): the answer
+    to a "who ... from?" question (asks_source) in a text about states."""
+    return [
+        sp
+        for sp in _merge_lists(text, _country_spans(text))
+        if re.search(r"\bfrom\s+(?:the\s+)?$", text[max(0, sp.start - 10) : sp.start])
+    ]
 
 
 def _drop_nested(spans: list[Span]) -> list[Span]:

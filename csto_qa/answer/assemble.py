@@ -4,7 +4,8 @@ phrase, and measure how well the evidence supports the question's focus.
 The lead sentence is chosen among the sentences of the first ``LEAD_POOL`` passages by
 :func:`sentence_score`: embedding cosine, IDF-weighted coverage of the question's focus
 terms, whether the sentence holds a phrase of the expected answer type (or an info-box
-field whose key the question names, or, for "which X ...", a name the question lacks), and
+field whose key the question names, for "which X ...", a name the question lacks, not
+made of the corpus's topic words, or, for "who ... from?", a country after "from"), and
 a penalty for text that is not prose; a pronoun-led sentence after a restatement of the
 question scores with that sentence's cosine and coverage, and the passages compete with
 their fused score and their own cosine. The passage holding it is cited first. The support of the answer
@@ -26,11 +27,14 @@ from csto_qa.answer.answer_type import (
     AnswerType,
     Span,
     asks_name,
+    asks_source,
+    class_words,
     defines,
     find_phrases,
     is_year,
+    source_spans,
 )
-from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, typed_sentences
+from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import (
     Focus,
     Spellings,
@@ -44,7 +48,7 @@ from csto_qa.answer.focus import (
 )
 from csto_qa.index.storage import StoredIndex
 from csto_qa.records import Chunk, Hit, Passage, SourceRef, page_span
-from csto_qa.retrieval.tokenizing import fold, words
+from csto_qa.retrieval.tokenizing import fold, stem, words
 
 DUPLICATE_CONTAINMENT = 0.5  # share of word trigrams the shorter passage must share
 COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to replace it
@@ -68,6 +72,7 @@ PASSAGE_WEIGHT = 0.6  # times the cosine of the question with the sentence's who
 CONTEXT_WEIGHT = 1.0
 RESTATES = 0.5
 PHRASE_REACH = 20.0  # characters over which a focus word's pull on a phrase falls by e
+PHRASE_COMMA = 20.0  # characters a comma between a phrase and a focus word adds to their gap
 # Support factor when neither the lead sentence nor its passage holds the asked type: 0.4
 # also declines answerable questions whose type the detector misses (4.2 % against 3.5 %).
 TYPE_MISSING = 0.5
@@ -202,13 +207,18 @@ def pick_phrase(
     if not anchors:
         return spans[0]
 
+    def gap(sp: Span, a: int, b: int) -> float:
+        """Characters between the phrase and a focus word at ``a:b``, each comma between them
+        counting PHRASE_COMMA more: a comma ends the clause the word is in."""
+        start, end = (sp.end, a) if a >= sp.end else (b, sp.start) if b <= sp.start else (0, 0)
+        return end - start + PHRASE_COMMA * folded.count(",", start, end) if end > start else 0.0
+
     def closeness(sp: Span) -> float:
         """IDF-weighted nearness of the phrase to each matched focus word: the date beside
         "ratified" beats the year beside "CSTO" ("joined the CSTO in 2006 ... ratified by
         the parliament on 28 March 2008")."""
         return sum(
-            idf * math.exp(-min(max(a - sp.end, sp.start - b, 0) for a, b in found) / PHRASE_REACH)
-            for idf, found in anchors
+            idf * math.exp(-min(gap(sp, a, b) for a, b in found) / PHRASE_REACH) for idf, found in anchors
         )
 
     return max(spans, key=lambda sp: (closeness(sp), -sp.start))
@@ -253,6 +263,9 @@ class AnswerBuilder:
             term: max(math.log((n_docs - df[i] + 0.5) / (df[i] + 0.5)), 0.1)
             for term, i in stored.bm25.vocab.items()
         }
+        # Stems in more than half the passages ("csto", "russia", "member": IDF at its floor
+        # here): the corpus's topic, no new name in an answer (SentenceFeatures.of).
+        self._common = frozenset(term for term, i in stored.bm25.vocab.items() if df[i] > n_docs / 2)
         # Per-chunk and per-sentence features, computed on first use and kept: a corpus
         # of a million passages must not pay for them all at load time.
         self._grams: dict[int, set[tuple[str, ...]]] = {}
@@ -351,8 +364,10 @@ class AnswerBuilder:
         sentence = self.stored.sentences[sid]
         return sentence.display or self.stored.documents[sentence.doc_id].text[sentence.start : sentence.end]
 
-    def answer_span(self, sid: int, focus: Focus) -> tuple[str, int, int] | None:
-        """The answer phrase of sentence ``sid`` with its document offsets, if it has one.
+    def answer_span(self, sid: int, focus: Focus, source: bool = False) -> tuple[str, int, int] | None:
+        """The answer phrase of sentence ``sid`` with its document offsets, if it has one;
+        for a "who ... from?" question (``source``) in a sentence naming no person, the
+        country list after "from" (answer_type.source_spans).
 
         The phrase is found in the sentence as it reads and located in the document's own
         text, so ``document.text[start:end] == phrase`` always holds; a phrase that only
@@ -364,6 +379,9 @@ class AnswerBuilder:
         if focus.kind is AnswerType.DEFINITION and not defines(text, {fold(w) for w in focus.words}):
             return None  # the predicate of another subject's "X is ..." defines nothing asked
         spans, phrase_words = self._sentence_phrases(sid, focus.kind)
+        if source and not spans:
+            spans = source_spans(text)
+            phrase_words = [frozenset(words(text[sp.start : sp.end])) for sp in spans]
         folded = self._folded_sentences.get(sid)
         if folded is None:
             folded = self._folded_sentences.put(sid, fold(text))
@@ -384,7 +402,8 @@ class AnswerBuilder:
         if cached is None:
             first, last = chunk.sentences
             texts = [self.sentence_text(sid) for sid in range(first, last)]
-            cached = self._sentence_features.put(chunk.chunk_id, SentenceFeatures.of(first, texts))
+            features = SentenceFeatures.of(first, texts, self._common)
+            cached = self._sentence_features.put(chunk.chunk_id, features)
         return cached
 
     def _sentence_phrases(self, sid: int, kind: AnswerType) -> tuple[list[Span], list[frozenset[str]]]:
@@ -469,6 +488,10 @@ class AnswerBuilder:
                 # does not hold is the asked type (main lead +1, 82.4 -> 83.1 %: q104; the
                 # independent sets' leads and every decline figure unchanged).
                 typed = any(not n <= asked.words for n in features.names[offset])
+            if asked.source and not typed:
+                # "who did it take over from?": the country it came from ("took over the
+                # rotating presidency ... from Belarus") is the answer, in a text about states.
+                typed = new_phrase(features.source_words()[offset], asked.words)
             score = sentence_score(cos, cov, typed, features.penalties[offset], novelty)
             if score > best_score:
                 best, best_score, best_joined = offset, score, joined
@@ -481,7 +504,10 @@ class AnswerBuilder:
         sentence is the one already highlighted, is folded into that citation as a copy.
         """
         focus = self.focus(query)
-        asked = Asked.of(focus, asks_name(query))
+        kind_of = frozenset(stem(w) for w in words(" ".join(class_words(query))))
+        asked = Asked.of(focus, asks_name(query), kind_of, asks_source(query))
+        # "who ... from?": the answer phrase may be the country a sentence names after "from".
+        passage_of = partial(self._passage, focus=focus, source=asked.source)
         kept: list[_Candidate] = []
         # Typed sentences that are not cited (past k, or in a folded copy): leads if no cited
         # passage has the asked type; the index is the cited passage a copy would replace.
@@ -514,7 +540,7 @@ class AnswerBuilder:
                             *target.copies,
                             SourceRef(target.doc, target.title, target.section, target.start, target.end),
                         ],
-                        partial(self._passage, at + 1, hit, chunk, sid, h_start, h_end, highlight, focus),
+                        partial(passage_of, at + 1, hit, chunk, sid, h_start, h_end, highlight),
                     )
                     if covers:
                         # The copy holds the cited text and its own sentence answers better
@@ -531,10 +557,10 @@ class AnswerBuilder:
                 continue
             if len(passages) == k:
                 if typed:
-                    later = partial(self._passage, k, hit, chunk, sid, h_start, h_end, highlight, focus)
+                    later = partial(passage_of, k, hit, chunk, sid, h_start, h_end, highlight)
                     reserve.append((candidate, later, None))
                 continue
-            passage = self._passage(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight, focus)
+            passage = passage_of(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight)
             grams.append(chunk_grams)
             kept.append(candidate)
             passages.append(passage)
@@ -618,9 +644,10 @@ class AnswerBuilder:
         h_end: int,
         highlight: str,
         focus: Focus,
+        source: bool = False,
     ) -> Passage:
         present = self.chunk_stems(chunk.chunk_id)
-        phrase = self.answer_span(sid, focus)
+        phrase = self.answer_span(sid, focus, source)
         return Passage(
             rank=rank,
             doc=chunk.doc_id,

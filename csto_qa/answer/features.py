@@ -26,6 +26,7 @@ from csto_qa.answer.answer_type import (
     find_phrases,
     name_words,
     prose_penalty,
+    source_spans,
 )
 from csto_qa.answer.focus import Focus
 from csto_qa.retrieval.tokenizing import fold, stem, words
@@ -58,14 +59,20 @@ class Asked:
     total: float  # their IDF sum, as focus.coverage adds it
     words: frozenset[str]  # the question's folded focus words
     names: bool = False  # "which X ..." with no phrase type for X: a new name is the answer's type
+    source: bool = False  # "who ... from?": a country after "from" is the answer's type too
 
     @classmethod
-    def of(cls, focus: Focus, names: bool = False) -> Asked:
-        weights = tuple((s, t.idf) for s, t in focus.terms.items())
-        total = sum(t.idf for t in focus.terms.values())
+    def of(
+        cls, focus: Focus, names: bool = False, kind_of: frozenset[str] = frozenset(), source: bool = False
+    ) -> Asked:
+        """``kind_of``: stems of the class noun of "what kind of N is X" (answer_type.class_words),
+        left out of the coverage and the field-key match: the type asked for, not its topic."""
+        weights = tuple((s, t.idf) for s, t in focus.terms.items() if s not in kind_of)
+        total = sum(idf for _, idf in weights)
         folded = frozenset(fold(w) for w in focus.words)
         names = names and focus.kind is AnswerType.OTHER
-        return cls(focus.kind, frozenset(focus.terms), weights, total, folded, names)
+        source = source and focus.kind is AnswerType.PERSON
+        return cls(focus.kind, frozenset(focus.terms) - kind_of, weights, total, folded, names, source)
 
 
 def covered(asked: Asked, own: frozenset[str]) -> tuple[float, int]:
@@ -92,9 +99,15 @@ class SentenceFeatures:
     # Per answer type, per sentence: the folded words of each phrase of that type (for a
     # definition, the defined subject's words), filled on first use of the type.
     phrases: dict[AnswerType, tuple[tuple[frozenset[str], ...], ...]] = field(default_factory=dict)
+    # Per sentence, the folded words of each country list after "from" (answer_type.source_spans),
+    # filled on the first "who ... from?" question.
+    _sources: tuple[tuple[frozenset[str], ...], ...] | None = None
 
     @classmethod
-    def of(cls, first: int, texts: Sequence[str]) -> SentenceFeatures:
+    def of(cls, first: int, texts: Sequence[str], common: frozenset[str] = frozenset()) -> SentenceFeatures:
+        """``common``: stems in most passages of the corpus ("csto", "russia"); a capitalised
+        run's words with such a stem are left out of its name words, so the corpus's own
+        topic is no new name in the answer to "which X ..." (a run of only such words is none)."""
         return cls(
             first,
             tuple(texts),
@@ -102,8 +115,15 @@ class SentenceFeatures:
             tuple(prose_penalty(t) for t in texts),
             tuple(continues(t) for t in texts),
             tuple(frozenset(stem(w) for w in words(field_key(t) or "")) for t in texts),
-            tuple(name_words(t) for t in texts),
+            tuple(_uncommon(name_words(t), common) for t in texts),
         )
+
+    def source_words(self) -> tuple[tuple[frozenset[str], ...], ...]:
+        if self._sources is None:
+            self._sources = tuple(
+                tuple(frozenset(words(t[sp.start : sp.end])) for sp in source_spans(t)) for t in self.texts
+            )
+        return self._sources
 
     def phrase_words(self, kind: AnswerType) -> tuple[tuple[frozenset[str], ...], ...]:
         found = self.phrases.get(kind)
@@ -120,7 +140,15 @@ class SentenceFeatures:
         return found
 
 
-def _new_phrase(phrases: tuple[frozenset[str], ...], asked: frozenset[str]) -> bool:
+def _uncommon(runs: tuple[frozenset[str], ...], common: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """``runs`` without the words whose stem is in ``common``, empty runs dropped."""
+    if not common:
+        return runs
+    kept = (frozenset(w for w in run if stem(w) not in common) for run in runs)
+    return tuple(run for run in kept if run)
+
+
+def new_phrase(phrases: tuple[frozenset[str], ...], asked: frozenset[str]) -> bool:
     """A phrase not made only of the question's own words (pick_phrase's rule)."""
     for phrase in phrases:
         if not phrase <= asked:
@@ -146,7 +174,7 @@ Rule = Callable[[tuple[frozenset[str], ...], frozenset[str]], bool]
 
 def _holds(kind: AnswerType) -> Rule | None:
     if kind in TYPED:
-        return _new_phrase
+        return new_phrase
     if kind is AnswerType.DEFINITION:
         return _names_asked
     if kind is AnswerType.REASON:

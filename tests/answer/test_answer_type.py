@@ -9,6 +9,8 @@ from csto_qa.answer.answer_type import (
     NAME_RUN,
     AnswerType,
     asks_name,
+    asks_source,
+    class_words,
     continues,
     defines,
     expected_type,
@@ -17,6 +19,7 @@ from csto_qa.answer.answer_type import (
     name_run,
     name_words,
     prose_penalty,
+    source_spans,
 )
 
 T = AnswerType
@@ -43,6 +46,9 @@ T = AnswerType
         ("What is the official language of the CSTO?", T.OTHER),
         ("Why did Belarus boycott the summit?", T.REASON),
         ("and when did it leave?", T.DATE),
+        ("what kind of organisation is the csto", T.DEFINITION),
+        ("What type of alliance is the CSTO?", T.DEFINITION),
+        ("what kind of fighting did the armies rehearse", T.OTHER),  # no "is X": not a definition
     ],
 )
 def test_expected_type_reads_the_question_form(question: str, kind: AnswerType) -> None:
@@ -91,6 +97,14 @@ def test_definition_is_the_predicate_of_an_is_sentence() -> None:
     assert defines(text, {"csto", "organization"})
     assert not defines("Collective Security Treaty Organization. Retrieved 2020.", {"organization"})
     assert phrases(text, T.OTHER) == []
+    assert phrases("The CSTO is like a military alliance.", T.DEFINITION) == ["like a military alliance"]
+
+
+def test_the_class_noun_of_what_kind_of_is_read() -> None:
+    assert class_words("what kind of organisation is the csto") == ("organisation",)
+    assert class_words("What sort of armed force is the KSOR?") == ("armed", "force")
+    assert class_words("what kind of fighting did the armies rehearse") == ()
+    assert class_words("What is the CSTO?") == ()
 
 
 @pytest.mark.parametrize(
@@ -152,6 +166,36 @@ def test_name_words_are_the_capitalised_runs_past_the_first_word() -> None:
     text = "Some protesters called for the rejection of the Alma-Ata Protocol in Yerevan."
     assert name_words(text) == (frozenset({"alma", "ata", "protocol"}), frozenset({"yerevan"}))
     assert name_words("Protesters gathered outside.") == ()
+
+
+def test_centres_services_and_media_are_institutions_not_persons() -> None:
+    text = "CSTO Secretariat, CIS Anti-Terrorist Center sign memorandum of cooperation"
+    assert phrases(text, T.PERSON) == []
+    assert phrases("Forces complete drills at the range | Video Ruptly", T.PERSON) == []
+    assert phrases("It was signed by Imangali Tasmagambetov.", T.PERSON) == ["Imangali Tasmagambetov"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("who did it take over from?", True),
+        ("who did it take over from? Kazakhstan CSTO presidency", True),  # a follow-up rewritten
+        ("Who did Armenia buy its weapons from", True),
+        ("who is the president of kazakhstan", False),
+        ("who received aid from Russia?", False),  # "from" is not left at the end
+        ("where did they come from?", False),
+    ],
+)
+def test_asks_source_reads_who_with_from_at_the_end(question: str, expected: bool) -> None:
+    assert asks_source(question) is expected
+
+
+def test_a_source_is_a_country_list_after_from() -> None:
+    text = "Kazakhstan took over the rotating presidency of the CSTO from Belarus."
+    assert [text[s.start : s.end] for s in source_spans(text)] == ["Belarus"]
+    text = "It bought arms from Armenia and Belarus, not from the company."
+    assert [text[s.start : s.end] for s in source_spans(text)] == ["Armenia and Belarus"]
+    assert source_spans("Kazakhstan took over the presidency in 2023.") == []
 
 
 def test_a_lone_surname_that_speaks_is_a_person() -> None:

@@ -89,7 +89,8 @@ def fake_engine(tmp_path_factory: pytest.TempPathFactory):
         "Facts\n"
         "Headquarters | Moscow, Russia |\n"
         "The council has a leader. The council is led by Nikolai Bordyuzha since 2003.\n"
-        "On 28 June 2012, Uzbekistan suspended its membership. It has six members.\n",
+        "On 28 June 2012, Uzbekistan suspended its membership. It has six members.\n"
+        "In 2023 Kazakhstan took over the rotating presidency from Belarus.\n",
         encoding="utf-8",
     )
     encoder = FakeEncoder()
@@ -120,6 +121,19 @@ def test_answer_phrase_offsets_point_into_the_document(fake_engine, question: st
             assert passage.answer_start is None and passage.answer_end is None
     data = answer.to_dict()
     assert {"answer", "answer_start", "answer_end"} <= data["passages"][0].keys()
+
+
+def test_a_who_from_question_is_answered_with_the_country_after_from(fake_engine) -> None:
+    builder = fake_engine.builder
+    sid = next(
+        i for i in range(len(fake_engine.stored.sentences)) if "from Belarus" in builder.sentence_text(i)
+    )
+    focus = builder.focus("who did Kazakhstan take over from?")
+    assert builder.answer_span(sid, focus) is None  # a person phrase: none in the sentence
+    phrase = builder.answer_span(sid, focus, source=True)
+    assert phrase is not None and phrase[0] == "Belarus"
+    text = fake_engine.document(fake_engine.stored.sentences[sid].doc_id).text
+    assert text[phrase[1] : phrase[2]] == "Belarus"
 
 
 def test_lead_passage_is_first_and_ranks_follow(fake_engine) -> None:
@@ -205,6 +219,24 @@ def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
     text = "It joined the CSTO in 2006 and was ratified by the Uzbek parliament on 28 March 2008."
     span = pick_phrase(text, AnswerType.DATE, focus)
     assert span is not None and text[span.start : span.end] == "28 March 2008"
+
+
+def test_a_comma_between_a_phrase_and_a_focus_word_sets_them_apart() -> None:
+    # "15 September 2022" touches "extraordinary" across a comma; "28 October 2022" follows
+    # "videoconference" in its own clause.
+    idf = {"extraordinari": 4.0, "session": 1.0, "held": 1.0, "videoconfer": 1.0}
+    focus = question_focus("When was the extraordinary session held by videoconference?", idf, 100)
+    text = (
+        "To discuss the mission sent on 15 September 2022, an extraordinary session was held"
+        " via videoconference on 28 October 2022."
+    )
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "28 October 2022"
+    text = "In 2021, Uzbekistan, after becoming observer to the union on 11 December 2020, held drills."
+    idf = {"uzbekistan": 2.0, "observ": 2.0, "union": 0.1}
+    focus = question_focus("When did Uzbekistan become an observer to the union?", idf, 100)
+    span = pick_phrase(text, AnswerType.DATE, focus)
+    assert span is not None and text[span.start : span.end] == "11 December 2020"
 
 
 def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:

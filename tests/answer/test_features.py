@@ -9,7 +9,7 @@ import pytest
 
 from csto_qa.answer.answer_type import TYPED, AnswerType, continues, defines, prose_penalty
 from csto_qa.answer.assemble import pick_phrase
-from csto_qa.answer.features import Asked, SentenceFeatures, covered, typed_sentences
+from csto_qa.answer.features import Asked, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import Focus, coverage, question_focus
 from csto_qa.retrieval.tokenizing import fold, stem, words
 
@@ -56,6 +56,40 @@ def test_a_name_question_holds_its_type_only_on_a_name_it_does_not_hold_itself()
     assert new == [True, False]  # "Yerevan" is the question's own word
     # A typed question keeps its own type: the flag is for questions with none.
     assert not Asked.of(question_focus("Which country left the CSTO?", {}, 10), names=True).names
+
+
+def test_the_class_noun_of_what_kind_of_is_no_focus_of_the_scorer() -> None:
+    idf = {"organis": 2.2, "csto": 0.1}
+    focus = question_focus("what kind of organisation is the csto", idf, 10)
+    asked = Asked.of(focus, kind_of=frozenset({stem("organisation")}))
+    assert asked.keys == {"csto"} and asked.total == pytest.approx(0.1)
+    # "X is an alliance" covers the question as a sentence naming the organisation does.
+    assert covered(asked, frozenset({"csto", "allianc"}))[0] == 1.0
+    assert Asked.of(focus).keys == {"organis", "csto"}
+
+
+def test_a_name_of_the_corpus_topic_is_no_new_name() -> None:
+    texts = [
+        "The Secretary General is the main leader of the CSTO.",
+        "He led the CSTO Parliamentary Assembly.",
+    ]
+    features = SentenceFeatures.of(0, texts, frozenset({"csto"}))
+    assert features.names[0] == ()  # "CSTO" alone: the topic of every passage
+    assert features.names[1] == (frozenset({"parliamentary", "assembly"}),)
+    assert SentenceFeatures.of(0, texts).names[0] == (frozenset({"csto"}),)
+
+
+def test_a_source_question_holds_its_type_on_a_country_after_from_it_does_not_name() -> None:
+    focus = question_focus("who did Kazakhstan take over from?", {}, 10)
+    asked = Asked.of(focus, source=True)
+    assert asked.source and not Asked.of(question_focus("when did it leave?", {}, 10), source=True).source
+    texts = [
+        "Kazakhstan took over the presidency from Belarus.",
+        "Belarus took over the presidency from Kazakhstan.",  # the question's own country
+        "Kazakhstan took over the presidency in 2023.",
+    ]
+    sources = SentenceFeatures.of(0, texts).source_words()
+    assert [new_phrase(found, asked.words) for found in sources] == [True, False, False]
 
 
 def test_a_fields_key_is_kept_as_stems_and_prose_has_none() -> None:
