@@ -78,6 +78,7 @@ def main() -> None:
             else:
                 n_off += 1
                 off += declined
+        n_a = max(n_a, 1)  # a set of unanswerable questions only (dev-offtopic.jsonl)
         return (
             f"lead {lead / n_a:.3f} R@1 {r1 / n_a:.3f} phrase {phrase_ok / max(phrase_shown, 1):.2f}"
             f"({phrase_shown}) wrong {wrong / n_a:.3f} on {on / max(n_on, 1):.2f}"
@@ -107,6 +108,7 @@ def main() -> None:
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
             "HEAD_WEIGHT": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
             "BOUND_WEIGHT": [0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0],
+            "BOUND_REACH": [-1, 0, 1, 2, 3],
             "EVIDENCE_POOL": [2, 3, 4],
             "EVENT_WEIGHT": [0.0, 0.25, 0.5, 0.6, 0.75, 0.8, 0.9, 1.0],
             "TYPE_MISSING": [0.4, 0.5, 0.75],

@@ -330,6 +330,7 @@ def support(
     head_weight: float = 0.0,
     bound_weight: float = 0.0,
     event_weight: float = 1.0,
+    bound_near: Set[str] | None = None,
 ) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
@@ -339,8 +340,10 @@ def support(
     the lead passage lacks (``lead_present``) counts ``head_weight`` times its IDF: the
     evidence is about something else than what is counted or named. A head, or a number,
     that the index never saw counts that much too, and at least its IDF once. A term bound
-    to the head (``focus.bound``) that another evidence passage has and the lead passage
-    lacks counts ``bound_weight`` times its IDF: the words are in the documents, apart. An
+    to the head (``focus.bound``) that the evidence has but not beside the lead sentence
+    (``bound_near``: the bound words of the lead sentence and its neighbours; the lead
+    passage when not given) counts ``bound_weight`` times its IDF, and the head then counts
+    as missing from the lead: the words are in the documents, apart. An
     unseen word of the predicate of "when / where / why / how did ..." (``focus.event``) counts
     ``event_weight`` times its IDF: the user's own verb for an event a passage words otherwise.
     """
@@ -348,15 +351,20 @@ def support(
     if total <= 0:
         return 1.0
     lead = present if lead_present is None else lead_present
+    near = lead if bound_near is None else bound_near
+    # A head whose complement the evidence has, but not beside it, names something else
+    # ("The President of Kyrgyzstan, …" for "the president of Uzbekistan"): it counts as
+    # missing too.
+    unbound = bound_weight > 0 and any(s in present and s not in near for s in focus.bound)
     lost = 0.0
     for s, t in focus.terms.items():
         if s in unknown and (s in focus.head or s.isdigit()):
             # A head the index never saw is at least as unsupported as one it knows; so is
             # a number it never saw ("in 2027"): a number has no paraphrase.
             lost += max(head_weight, 1.0) * t.idf
-        elif s in focus.head and s not in lead:
+        elif s in focus.head and (s not in lead or unbound):
             lost += head_weight * t.idf
-        elif s in focus.bound and s in present and s not in lead:
+        elif s in focus.bound and s in present and s not in near:
             lost += bound_weight * t.idf
         elif s in unknown:
             lost += (event_weight if s in focus.event else 1.0) * t.idf

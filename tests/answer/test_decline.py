@@ -18,6 +18,8 @@ DOCS = {
     "They buy Russian weapons at the same price as Russia.",
     "analysis.txt": "A think tank in Moscow wrote that the council is weak. "
     "The council has its headquarters in Moscow.",
+    "leaders.txt": "The president of the assembly chaired the session. Delegates came by train. "
+    "The hall was full. Uzbekistan joined the assembly in 2006.",
 }
 # Passages on other matters that use the common words, so that IDF ranks the rare ones
 # as on a real corpus (in a two-passage index every known word has the same IDF).
@@ -77,24 +79,53 @@ def test_a_head_the_passage_lacks_declines_even_if_the_index_knows_it(tiny_engin
 
 
 def test_a_complement_only_another_passage_has_costs_the_bound_weight(tiny_engine) -> None:
-    from csto_qa.answer.assemble import BOUND_WEIGHT
+    from csto_qa.answer.assemble import BOUND_WEIGHT, HEAD_WEIGHT
 
-    question = "What is the think tank of the forces?"
+    question = "What is the think tank of the soldiers?"
     chunks = {c.doc_id: c for c in tiny_engine.stored.chunks}
     vector = tiny_engine.encoder.encode_query(question)
-    # The lead passage has the think tank, only the other one has "forces".
+    # The lead passage has the think tank, only the other one has "soldiers" ("forces" is in most passages:
+    # the corpus's topic, which a passage may leave unsaid).
     hits = [
         Hit(chunks["analysis"].chunk_id, 1.0, 1.0, 1, 0.5, 1),
         Hit(chunks["drills"].chunk_id, 0.9, 1.0, 2, 0.4, 2),
     ]
     built = tiny_engine.builder.build(question, vector, hits, 5)
-    assert built.passages[0].doc == "analysis" and built.focus.bound == {"forc"}
+    assert built.passages[0].doc == "analysis" and built.focus.bound == {"soldier"}
     terms = built.focus.terms
     total = sum(t.idf for t in terms.values())
-    assert built.support == pytest.approx(1 - BOUND_WEIGHT * terms["forc"].idf / total, abs=1e-4)
-    assert built.missing == ["forces"] and not built.missing_everywhere  # named, in the singular
+    # The bound word costs its weight, and the head ("think tank"), now bound to nothing the
+    # lead passage says, counts as missing too.
+    head = sum(terms[s].idf for s in built.focus.head)
+    lost = BOUND_WEIGHT * terms["soldier"].idf + HEAD_WEIGHT * head
+    assert built.support == pytest.approx(max(0.0, 1 - lost / total), abs=1e-4)
+    assert "soldiers" in built.missing and not built.missing_everywhere
     # With the lead passage alone the word is in no evidence: a paraphrase, no loss.
     assert built_on(tiny_engine, question, "analysis.txt").support == 1.0
+
+
+def test_a_complement_must_stand_beside_the_lead_sentence(tiny_engine) -> None:
+    from csto_qa.answer.assemble import _Candidate
+
+    question = "Who is the president of Uzbekistan?"
+    builder = tiny_engine.builder
+    focus = builder.focus(question)
+    assert focus.head == {"presid"} and focus.bound == {"uzbekistan"}
+    chunk = next(c for c in tiny_engine.stored.chunks if c.doc_id == "leaders")
+    first = chunk.sentences[0]  # "The president of the assembly ...", Uzbekistan three sentences on
+
+    def near(sid: int) -> set[str] | None:
+        candidate = _Candidate(Hit(chunk.chunk_id, 1.0, 1.0, 1, 0.5, 1), chunk, sid, 0.5, 1.0, False)
+        return builder._near_lead(candidate, focus)
+
+    assert near(first) == set()  # the president of something else: the head is unbound
+    assert near(first + 2) == {"uzbekistan"}  # the next sentence names it
+    assert near(first + 3) == {"uzbekistan"}
+    # The corpus's own topic goes unsaid ("the chairman of the CSTO" -> "Chairman | …").
+    topic = builder.focus("Who is the president of the council?")
+    assert topic.bound == {"council"} and builder._near_lead(
+        _Candidate(Hit(chunk.chunk_id, 1.0, 1.0, 1, 0.5, 1), chunk, first + 2, 0.5, 1.0, False), topic
+    ) == {"council"}
 
 
 def test_the_asked_type_missing_halves_the_support(tiny_engine) -> None:

@@ -132,13 +132,25 @@ def test_a_bound_word_apart_from_the_lead_passage_weighs_like_a_head() -> None:
     focus = question_focus("who is the president of kazakhstan", idf, 100)
     assert focus.head == {"presid"} and focus.bound == {"kazakhstan"}
     both = {"presid", "kazakhstan"}
-    # Another evidence passage has "kazakhstan", the lead passage (a president of Kyrgyzstan) not.
-    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 1.0) == pytest.approx(1 - 1.5 / 2.5)
-    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 2.0) == 0.0  # 3.0 lost of 2.5
+    # Another evidence passage has "kazakhstan", the lead passage (a president of Kyrgyzstan)
+    # not: the bound word costs its weight, and the head counts as missing (0.5 × 1.0).
+    assert support(focus, both, set(), 0.0, {"presid"}, 0.5, 1.0) == pytest.approx(1 - 2.0 / 2.5)
+    assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 2.0) == 0.0  # 4.25 lost of 2.5
     assert support(focus, both, set(), 0.0, {"presid"}, 1.25, 0.0) == 1.0  # no bound weight
     # Together in the lead passage: supported; in no passage at all: a paraphrase, no loss.
     assert support(focus, both, set(), 0.0, both, 1.25, 2.0) == 1.0
     assert support(focus, {"presid"}, set(), 0.0, {"presid"}, 1.25, 2.0) == 1.0
+
+
+def test_a_bound_word_must_stand_beside_the_lead_sentence() -> None:
+    idf = {"presid": 1.0, "uzbekistan": 1.5}
+    focus = question_focus("who is the president of uzbekistan", idf, 100)
+    both = {"presid", "uzbekistan"}
+    # The lead passage has both words, but the lead sentence and its neighbours name the
+    # president of another country: lost 0.5 × 1.0 (head) + 1.0 × 1.5 (bound) of 2.5.
+    assert support(focus, both, set(), 0.0, both, 0.5, 1.0, 1.0, set()) == pytest.approx(0.2)
+    assert support(focus, both, set(), 0.0, both, 0.5, 1.0, 1.0, {"uzbekistan"}) == 1.0
+    assert support(focus, both, set(), 0.0, both, 0.5, 1.0, 1.0) == 1.0  # the passage, as before
 
 
 def test_focus_keeps_only_head_words_that_are_focus_terms() -> None:
