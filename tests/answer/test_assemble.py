@@ -8,9 +8,10 @@ import pytest
 from fakes import FakeEncoder
 
 from csto_qa.answer.answer_type import AnswerType
-from csto_qa.answer.assemble import AnswerBuilder, _Candidate, pick_phrase, sentence_score
+from csto_qa.answer.assemble import AnswerBuilder, _Candidate, sentence_score
 from csto_qa.answer.decline import confidence, decline_message, indirect
 from csto_qa.answer.focus import coverage, present_terms, question_focus, support, unknown_terms
+from csto_qa.answer.phrase import pick_phrase
 from csto_qa.records import Chunk, Hit
 
 IDF = {"council": 2.0, "leader": 1.5, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0}
@@ -35,20 +36,6 @@ def test_debris_loses_to_prose() -> None:
 
 def test_a_sentence_with_new_words_beats_a_restatement_of_equal_cosine() -> None:
     assert sentence_score(0.6, 1.0, False, 0.0, 0.0) < sentence_score(0.6, 1.0, False, 0.0, 0.6)
-
-
-def test_phrase_is_the_typed_span_nearest_the_focus_terms() -> None:
-    focus = question_focus("When did Uzbekistan suspend its membership?", IDF, 100)
-    text = "Georgia left in 1999, and Uzbekistan suspended its membership on 28 June 2012."
-    span = pick_phrase(text, AnswerType.DATE, focus)
-    assert span is not None and text[span.start : span.end] == "28 June 2012"
-
-
-def test_phrase_is_never_the_questions_own_words() -> None:
-    focus = question_focus("Which countries did Belarus side with?", IDF, 100)
-    text = "Belarus sided with Russia."
-    span = pick_phrase(text, AnswerType.COUNTRY, focus)
-    assert span is not None and text[span.start : span.end] == "Russia"
 
 
 def test_unknown_focus_terms_are_unsupported_and_typos_are_not_unknown() -> None:
@@ -209,50 +196,6 @@ def test_a_continuation_does_not_take_the_lead_from_the_answer(context_engine) -
     # The first sentence carries the asked name; "He later left the post." inherits nothing.
     answer = context_engine.ask("Who chaired the summit in Yerevan?", abstain=False)
     assert answer.passages[0].highlight.startswith("Nikolai Bordyuzha chaired")
-
-
-def test_phrase_nearest_the_rarer_focus_word_wins_a_tie_of_distance() -> None:
-    # "2006" touches "CSTO" (IDF 0.1) and "28 March 2008" follows "parliament" (IDF 3): the
-    # IDF-weighted nearness picks the date the question asks about.
-    idf = {"csto": 0.1, "parliament": 3.0, "ratifi": 3.0, "uzbek": 1.0}
-    focus = question_focus("When did the Uzbek parliament ratify CSTO membership?", idf, 100)
-    text = "It joined the CSTO in 2006 and was ratified by the Uzbek parliament on 28 March 2008."
-    span = pick_phrase(text, AnswerType.DATE, focus)
-    assert span is not None and text[span.start : span.end] == "28 March 2008"
-
-
-def test_a_comma_between_a_phrase_and_a_focus_word_sets_them_apart() -> None:
-    # "15 September 2022" touches "extraordinary" across a comma; "28 October 2022" follows
-    # "videoconference" in its own clause.
-    idf = {"extraordinari": 4.0, "session": 1.0, "held": 1.0, "videoconfer": 1.0}
-    focus = question_focus("When was the extraordinary session held by videoconference?", idf, 100)
-    text = (
-        "To discuss the mission sent on 15 September 2022, an extraordinary session was held"
-        " via videoconference on 28 October 2022."
-    )
-    span = pick_phrase(text, AnswerType.DATE, focus)
-    assert span is not None and text[span.start : span.end] == "28 October 2022"
-    text = "In 2021, Uzbekistan, after becoming observer to the union on 11 December 2020, held drills."
-    idf = {"uzbekistan": 2.0, "observ": 2.0, "union": 0.1}
-    focus = question_focus("When did Uzbekistan become an observer to the union?", idf, 100)
-    span = pick_phrase(text, AnswerType.DATE, focus)
-    assert span is not None and text[span.start : span.end] == "11 December 2020"
-
-
-def test_phrase_for_how_many_takes_the_number_beside_the_rarer_word() -> None:
-    idf = {"former": 3.0, "member": 0.5, "csto": 0.1}
-    focus = question_focus("how many former members does the csto have", idf, 100)
-    text = "Membership: 6 members, 3 former members, 1 observer"
-    span = pick_phrase(text, AnswerType.NUMBER, focus)
-    assert span is not None and text[span.start : span.end] == "3"
-
-
-def test_reason_phrase_is_the_clause_that_gives_the_cause() -> None:
-    focus = question_focus("Why did Belarus boycott the summit?", IDF, 100)
-    assert focus.kind is AnswerType.REASON
-    text = "In 2009, Belarus boycotted the summit because of a trade dispute with Russia."
-    span = pick_phrase(text, AnswerType.REASON, focus)
-    assert span is not None and text[span.start : span.end] == "because of a trade dispute with Russia"
 
 
 def _candidate(chunk_id: int, score: float, typed: bool, fused: float = 1.0) -> _Candidate:

@@ -9,9 +9,10 @@ import pytest
 from fakes import FakeEncoder, write_tiny_corpus
 
 from csto_qa.answer.answer_type import TYPED
-from csto_qa.answer.assemble import AnswerBuilder, pick_phrase
+from csto_qa.answer.assemble import AnswerBuilder
 from csto_qa.answer.features import Bounded
 from csto_qa.answer.focus import present_terms
+from csto_qa.answer.phrase import pick_phrase
 from csto_qa.engine import Engine
 from csto_qa.index.storage import StoredIndex
 from csto_qa.retrieval.tokenizing import stem, words

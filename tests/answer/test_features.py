@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from csto_qa.answer.answer_type import TYPED, AnswerType, continues, defines, prose_penalty
-from csto_qa.answer.assemble import pick_phrase
 from csto_qa.answer.features import Asked, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import Focus, coverage, question_focus
+from csto_qa.answer.phrase import pick_phrase
 from csto_qa.retrieval.tokenizing import fold, stem, words
 
 IDF = {"council": 2.0, "lead": 1.5, "csto": 0.1, "uzbekistan": 2.0, "found": 1.0, "treati": 1.2}
