@@ -13,7 +13,7 @@ of the question answers something else. Hand-written (no parser ships here, and 
 dependency parse would cost more than the whole answer layer): the patterns below read
 only the question's form, never this corpus's words. ``bound_words`` finds what the head
 is of ("the president of KAZAKHSTAN") or what "who" acted on ("who wrote WAR AND PEACE"): a
-word that the evidence has, but not the lead passage, counts like a missing head.
+word that the evidence has, but not beside the lead sentence, counts like a missing head.
 ``event_words`` finds the bare verb phrase of a question whose wh-word asks for a
 circumstance ("when did uzbekistan QUIT GUAM"): an unseen word there weighs less, since a
 passage tells the event in its own words ("withdrew"). Measured in docs/eval/answer-layer.md.
@@ -147,8 +147,8 @@ def bound_words(question: str) -> list[str]:
     about peacekeeping says nothing of who wrote a book). Its verb is not bound: the lead
     passage often words it otherwise ("put forward a proposal" for "suggested") while another
     passage has the question's verb about something else. ``[]`` for other forms.
-    :func:`support` weighs one only when another evidence passage has it and the lead passage
-    does not, so a word no passage has (a paraphrase) costs nothing here.
+    :func:`support` weighs one only when the evidence has it but not beside the lead
+    sentence, so a word no passage has (a paraphrase) costs nothing here.
     """
     tokens = _TOKEN.findall(fold(question))
     head, end = _head(tokens)
