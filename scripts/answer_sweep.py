@@ -19,12 +19,13 @@ from pathlib import Path
 import csto_qa.answer.answer_type as answer_type_module
 import csto_qa.answer.assemble as answer_module
 import csto_qa.answer.decline as decline_module
+import csto_qa.answer.evidence as evidence_module
 import csto_qa.answer.phrase as phrase_module
 
 
 def owner(name: str, default: object) -> object:
     """The module that defines constant ``name``."""
-    for module in (decline_module, answer_type_module, phrase_module):
+    for module in (decline_module, evidence_module, answer_type_module, phrase_module):
         if hasattr(module, name):
             return module
     return default

@@ -8,6 +8,7 @@ import pytest
 
 from csto_qa.answer.answer_type import AnswerType
 from csto_qa.answer.decline import SUPPORT_SCALE, confidence, decline_message, indirect
+from csto_qa.answer.focus import Focus
 from csto_qa.records import Hit
 from tests.fakes import FakeEncoder
 
@@ -79,7 +80,7 @@ def test_a_head_the_passage_lacks_declines_even_if_the_index_knows_it(tiny_engin
 
 
 def test_a_complement_only_another_passage_has_costs_the_bound_weight(tiny_engine) -> None:
-    from csto_qa.answer.assemble import BOUND_WEIGHT, HEAD_WEIGHT
+    from csto_qa.answer.evidence import BOUND_WEIGHT, HEAD_WEIGHT
 
     question = "What is the think tank of the soldiers?"
     chunks = {c.doc_id: c for c in tiny_engine.stored.chunks}
@@ -105,7 +106,7 @@ def test_a_complement_only_another_passage_has_costs_the_bound_weight(tiny_engin
 
 
 def test_a_complement_must_stand_beside_the_lead_sentence(tiny_engine) -> None:
-    from csto_qa.answer.assemble import _Candidate
+    from csto_qa.answer.evidence import Lead
 
     question = "Who is the president of Uzbekistan?"
     builder = tiny_engine.builder
@@ -114,18 +115,16 @@ def test_a_complement_must_stand_beside_the_lead_sentence(tiny_engine) -> None:
     chunk = next(c for c in tiny_engine.stored.chunks if c.doc_id == "leaders")
     first = chunk.sentences[0]  # "The president of the assembly ...", Uzbekistan three sentences on
 
-    def near(sid: int) -> set[str] | None:
-        candidate = _Candidate(Hit(chunk.chunk_id, 1.0, 1.0, 1, 0.5, 1), chunk, sid, 0.5, 1.0, False)
-        return builder._near_lead(candidate, focus)
+    def near(sid: int, asked: Focus = focus) -> set[str] | None:
+        lead = Lead(chunk.chunk_id, sid, builder.sentence_features(chunk), None)
+        return builder.evidence.near_lead(lead, asked)
 
     assert near(first) == set()  # the president of something else: the head is unbound
     assert near(first + 2) == {"uzbekistan"}  # the next sentence names it
     assert near(first + 3) == {"uzbekistan"}
     # The corpus's own topic goes unsaid ("the chairman of the CSTO" -> "Chairman | …").
     topic = builder.focus("Who is the president of the council?")
-    assert topic.bound == {"council"} and builder._near_lead(
-        _Candidate(Hit(chunk.chunk_id, 1.0, 1.0, 1, 0.5, 1), chunk, first + 2, 0.5, 1.0, False), topic
-    ) == {"council"}
+    assert topic.bound == {"council"} and near(first + 2, topic) == {"council"}
 
 
 def test_the_asked_type_missing_halves_the_support(tiny_engine) -> None:
