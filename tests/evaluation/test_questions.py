@@ -283,7 +283,14 @@ def test_nested_and_oversized_lines_are_one_line_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["dev-lead.jsonl", "dev-decline.jsonl", "dev-heldout.jsonl", "dev-offtopic.jsonl", "dev-judge.jsonl"],
+    [
+        "dev-lead.jsonl",
+        "dev-decline.jsonl",
+        "dev-heldout.jsonl",
+        "dev-offtopic.jsonl",
+        "dev-judge.jsonl",
+        "dev-judge2.jsonl",
+    ],
 )
 def test_the_independent_sets_load_and_match_the_corpus(name: str, corpus_texts: dict[str, str]) -> None:
     dev = evalset.load_questions(CORPUS_DIR / "eval" / name)
