@@ -90,6 +90,7 @@ def main() -> None:
     if what == "lead":
         grid = {
             "COVERAGE_WEIGHT": [0.3, 0.4, 0.5, 0.6, 0.7, 0.9],
+            "COVERAGE_FLOOR": [0.0, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0],
             "TYPE_WEIGHT": [0.3, 0.5, 0.7],
             "NOVELTY_WEIGHT": [0.0, 0.1, 0.2, 0.3],
             "PROSE_WEIGHT": [0.2, 0.4, 0.8],

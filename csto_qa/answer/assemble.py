@@ -47,6 +47,15 @@ COPY_COVERS = 0.8  # share of a cited passage's trigrams a copy must hold to rep
 # Weights of the sentence score next to the sentence's cosine (scripts/answer_sweep.py
 # lead; the chosen values sit on plateaus, see docs/eval/answer-layer.md).
 COVERAGE_WEIGHT = 0.5  # IDF-weighted focus-term coverage of the sentence
+# The least IDF sum coverage is a share of. A question made only of the corpus's topic words
+# ("Which countries are members of the CSTO?": "member" and "csto", IDF at its 0.1 floor)
+# otherwise gave full coverage to any sentence saying "members" and "CSTO", and a 0.56-cosine
+# sentence about observer states led over the 0.79 one listing the members.
+# scripts/answer_sweep.py lead, hybrid, lead % main / dev-lead / dev-judge / dev-heldout:
+# 0: 84.5 / 64.3 / 71.3 / 87.2; 0.3 to 2.0: 84.5 / 64.3 / 72.3 / 87.2; 3.0: dev-judge 73.4
+# (3.0 reaches questions with one fairly rare word); every decline figure the same. 1.0 is
+# the middle of the plateau (about one mid-frequency word: "countri" 0.95).
+COVERAGE_FLOOR = 1.0
 TYPE_WEIGHT = 0.5  # the sentence holds a phrase of the expected answer type
 PROSE_WEIGHT = 0.4  # times prose_penalty: table rules, stubs, link lines, titles
 RANK_WEIGHT = 0.2  # times the passage's fused score relative to the first passage's
@@ -313,7 +322,7 @@ class AnswerBuilder:
         """
         focus = self.focus(query)
         kind_of = frozenset(stem(w) for w in words(" ".join(class_words(query))))
-        asked = Asked.of(focus, asks_name(query), kind_of, asks_source(query))
+        asked = Asked.of(focus, asks_name(query), kind_of, asks_source(query), COVERAGE_FLOOR)
         # "who ... from?": the answer phrase may be the country a sentence names after "from".
         passage_of = partial(self._passage, focus=focus, source=asked.source)
         kept: list[_Candidate] = []

@@ -63,12 +63,21 @@ class Asked:
 
     @classmethod
     def of(
-        cls, focus: Focus, names: bool = False, kind_of: frozenset[str] = frozenset(), source: bool = False
+        cls,
+        focus: Focus,
+        names: bool = False,
+        kind_of: frozenset[str] = frozenset(),
+        source: bool = False,
+        floor: float = 0.0,
     ) -> Asked:
         """``kind_of``: stems of the class noun of "what kind of N is X" (answer_type.class_words),
-        left out of the coverage and the field-key match: the type asked for, not its topic."""
+        left out of the coverage and the field-key match: the type asked for, not its topic.
+        ``floor``: the least IDF sum the coverage is a share of, so that a question made only
+        of the corpus's topic words (IDF at its 0.1 floor) gets little coverage from them."""
         weights = tuple((s, t.idf) for s, t in focus.terms.items() if s not in kind_of)
         total = sum(idf for _, idf in weights)
+        if total > 0:
+            total = max(total, floor)
         folded = frozenset(fold(w) for w in focus.words)
         names = names and focus.kind is AnswerType.OTHER
         source = source and focus.kind is AnswerType.PERSON

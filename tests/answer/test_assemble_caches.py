@@ -112,6 +112,9 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
             typed = focus.kind is AnswerType.REASON and bool(find_phrases(text, focus.kind))
         own = frozenset(stem(w) for w in words(text))
         covered = coverage(focus, own & focus.terms.keys())
+        total = sum(t.idf for t in focus.terms.values())
+        if 0 < total < assemble.COVERAGE_FLOOR:  # the share of at least COVERAGE_FLOOR
+            covered *= total / assemble.COVERAGE_FLOOR
         novelty = len(own - focus.terms.keys()) / len(own) if own else 0.0
         cos = own_cos = float(cosines[offset])
         own_covered = covered
@@ -132,6 +135,7 @@ def _reference_best(builder: AnswerBuilder, chunk, vector, focus) -> tuple[int, 
 
 
 def test_the_best_sentence_is_the_one_the_features_recomputed_give(stored: StoredIndex) -> None:
+    from csto_qa.answer.assemble import COVERAGE_FLOOR
     from csto_qa.answer.features import Asked
 
     builder, encoder = AnswerBuilder(stored), FakeEncoder()
@@ -143,5 +147,6 @@ def test_the_best_sentence_is_the_one_the_features_recomputed_give(stored: Store
             kinds.add(focus.kind)
             for chunk in stored.chunks:
                 expected = _reference_best(builder, chunk, vector, focus)
-                assert builder._best_sentence(chunk, vector, Asked.of(focus)) == expected, question
+                asked = Asked.of(focus, floor=COVERAGE_FLOOR)
+                assert builder._best_sentence(chunk, vector, asked) == expected, question
     assert len(kinds) >= 5  # dates, names, places, countries, definitions, reasons...

@@ -108,6 +108,22 @@ def test_coverage_is_focus_coverage_to_the_last_bit(question: str) -> None:
         assert common == len(own & focus.terms.keys())
 
 
+def test_topic_words_alone_give_a_share_of_the_coverage_floor() -> None:
+    from csto_qa.answer.focus import Term
+
+    # "Which countries are members of the CSTO?": two words at the IDF floor of topic words.
+    focus = Focus(AnswerType.COUNTRY, {"member": Term("members", 0.1, True), "csto": Term("csto", 0.1, True)})
+    both = frozenset({"member", "csto", "armenia"})
+    assert covered(Asked.of(focus), both) == (1.0, 2)
+    value, common = covered(Asked.of(focus, floor=1.0), both)
+    assert value == pytest.approx(0.2) and common == 2  # 0.2 of IDF over a floor of 1.0
+    assert covered(Asked.of(focus, floor=1.0), frozenset({"csto"}))[0] == pytest.approx(0.1)
+    # A question whose IDF sum passes the floor is untouched: 3.5 of 3.5.
+    rare = Focus(AnswerType.OTHER, {"council": Term("council", 2.0, True), "lead": Term("lead", 1.5, True)})
+    assert covered(Asked.of(rare, floor=1.0), frozenset({"council", "lead"})) == (1.0, 2)
+    assert covered(Asked.of(Focus(AnswerType.OTHER, {}), floor=1.0), frozenset({"council"})) == (1.0, 0)
+
+
 def test_a_focus_without_terms_is_covered_by_anything() -> None:
     asked = Asked.of(Focus(AnswerType.OTHER, {}))
     assert covered(asked, frozenset({"council"})) == (1.0, 0)
