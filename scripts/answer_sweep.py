@@ -20,12 +20,13 @@ import csto_qa.answer.answer_type as answer_type_module
 import csto_qa.answer.assemble as answer_module
 import csto_qa.answer.decline as decline_module
 import csto_qa.answer.evidence as evidence_module
+import csto_qa.answer.focus as focus_module
 import csto_qa.answer.phrase as phrase_module
 
 
 def owner(name: str, default: object) -> object:
     """The module that defines constant ``name``."""
-    for module in (decline_module, evidence_module, answer_type_module, phrase_module):
+    for module in (decline_module, evidence_module, focus_module, answer_type_module, phrase_module):
         if hasattr(module, name):
             return module
     return default
@@ -108,6 +109,7 @@ def main() -> None:
         module = answer_module
     else:
         grid = {
+            "BIND_SUBJECT": [False, True],
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
             "HEAD_WEIGHT": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
             "BOUND_WEIGHT": [0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0],

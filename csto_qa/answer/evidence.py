@@ -197,8 +197,15 @@ class EvidenceReader:
         features = lead.features
         at = lead.sid - features.first
         found = set(focus.bound & self._common)  # the corpus's topic ("of the CSTO") goes unsaid
-        for own in features.stems[max(0, at - BOUND_REACH) : at + BOUND_REACH + 1]:
+        beside = features.stems[max(0, at - BOUND_REACH) : at + BOUND_REACH + 1]
+        for own in beside:
             found |= focus.bound & own
+        # A misspelt bound word ("uzbekistn") is beside the lead as its near spelling, as it is
+        # in the evidence (present): only words the index never saw can be misspelt ones.
+        for s in focus.bound - found:
+            term = focus.terms[s]
+            if not term.known and Spellings(frozenset().union(*beside)).misspelt(s, term):
+                found.add(s)
         return found
 
     def weigh(self, lead: Lead, others: list[int], focus: Focus) -> Evidence:

@@ -125,6 +125,10 @@ def test_a_complement_must_stand_beside_the_lead_sentence(tiny_engine) -> None:
     # The corpus's own topic goes unsaid ("the chairman of the CSTO" -> "Chairman | …").
     topic = builder.focus("Who is the president of the council?")
     assert topic.bound == {"council"} and near(first + 2, topic) == {"council"}
+    # A misspelt complement stands beside the lead as its near spelling, as it is in the evidence.
+    misspelt = builder.focus("Who is the president of Uzbekistn?")
+    assert misspelt.bound == {"uzbekistn"} and not misspelt.terms["uzbekistn"].known
+    assert near(first + 2, misspelt) == {"uzbekistn"} and near(first, misspelt) == set()
 
 
 def test_the_asked_type_missing_halves_the_support(tiny_engine) -> None:

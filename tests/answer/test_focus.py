@@ -58,7 +58,14 @@ def test_head_words_come_from_the_question_form(question: str, head: list[str]) 
         ("What is the capital of Armenia and Azerbaijan?", ["armenia", "azerbaijan"]),  # "and" joins
         ("Who was president of Kazakhstan when the CSTO sent troops?", ["kazakhstan"]),  # "when" ends it
         ("What is the name of the air base?", []),  # "of" led to the head itself: no complement
-        ("How many tanks does the CSTO have?", []),  # a head without "of"
+        ("How many tanks does the CSTO have?", ["csto"]),  # "how many N does X have": X's
+        ("How many soldiers does NATO have?", ["nato"]),
+        ("How many tanks are there?", []),  # no subject after "do"
+        ("When was NATO founded?", ["nato"]),  # the subject before the final verb
+        ("When was the European Union founded?", ["european", "union"]),
+        ("When was the Monitoring Alliances page on the CSTO last updated?", []),  # a preposition follows
+        ("where did the ousted kyrgyz leader find refuge", []),  # "did": no telling where the subject ends
+        ("where is the secretariat", []),  # no verb after it: nothing to tell the subject by
         ("Who wrote War and Peace?", ["war", "peace"]),  # "who VERB OBJECT": the object
         ("Who founded NATO?", ["nato"]),  # not the verb: a passage words it otherwise
         ("who set up the GUAM group", []),  # a stop word after the verb: no object read
