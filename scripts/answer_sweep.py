@@ -3,6 +3,7 @@
     PYTHONPATH=$PWD python scripts/answer_sweep.py lead [questions.jsonl] [NAME=value ...]  # lead weights
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline  # decline-rule constants
     PYTHONPATH=$PWD python scripts/answer_sweep.py decline corpus/eval/dev-decline.jsonl  # another set
+    PYTHONPATH=$PWD python scripts/answer_sweep.py decline SET GENERIC_WEIGHT=0.5 --only=GENERIC_ZIPF
 
 Each line: the setting, then lead-sentence accuracy, R@1, answer-phrase right-when-shown
 (phrase overlaps an answer string), answerable wrongly declined, on-topic unanswerable
@@ -110,6 +111,8 @@ def main() -> None:
     else:
         grid = {
             "BIND_SUBJECT": [False, True],
+            "GENERIC_ZIPF": [4.5, 5.0, 5.5, 6.0, 99.0],
+            "GENERIC_WEIGHT": [0.0, 0.25, 0.5, 0.75, 1.0],
             "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
             "HEAD_WEIGHT": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
             "BOUND_WEIGHT": [0.0, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0],
@@ -120,7 +123,10 @@ def main() -> None:
             "SUPPORT_SCALE": [0.6, 0.65, 0.7, 0.75, 0.8],
         }
         module = answer_module
-    fixed = [a for a in sys.argv[3:] if "=" in a]
+    only = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("--only=")), "")
+    if only:  # --only=NAME,NAME: sweep just these constants
+        grid = {name: values for name, values in grid.items() if name in only.split(",")}
+    fixed = [a for a in sys.argv[3:] if "=" in a and not a.startswith("--")]
     for assignment in fixed:
         name, value = assignment.split("=")
         target = owner(name, answer_module)

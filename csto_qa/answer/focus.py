@@ -354,6 +354,8 @@ def support(
     bound_weight: float = 0.0,
     event_weight: float = 1.0,
     bound_near: Set[str] | None = None,
+    generic: Set[str] = frozenset(),
+    generic_weight: float = 1.0,
 ) -> float:
     """Share of the focus the evidence supports, IDF-weighted.
 
@@ -369,6 +371,8 @@ def support(
     as missing from the lead: the words are in the documents, apart. An
     unseen word of the predicate of "when / where / why / how did ..." (``focus.event``) counts
     ``event_weight`` times its IDF: the user's own verb for an event a passage words otherwise.
+    An unseen word that is common in English (``generic``: "has the organisation GOT")
+    counts ``generic_weight`` times its IDF: its absence says little of what is asked.
     """
     total = sum(t.idf for t in focus.terms.values())
     if total <= 0:
@@ -390,7 +394,8 @@ def support(
         elif s in focus.bound and s in present and s not in near:
             lost += bound_weight * t.idf
         elif s in unknown:
-            lost += (event_weight if s in focus.event else 1.0) * t.idf
+            weight = event_weight if s in focus.event else 1.0
+            lost += (min(weight, generic_weight) if s in generic else weight) * t.idf
         elif s not in present:
             lost += absent_weight * t.idf
     return max(0.0, 1.0 - lost / total)

@@ -232,3 +232,17 @@ def test_issue_examples_are_declined_naming_the_gap(engine, question: str, named
 def test_a_close_answerable_question_is_answered(engine) -> None:
     answer = engine.ask("How many peacekeepers did the CSTO send to Kazakhstan?")
     assert not answer.abstained and "2,000" in answer.passages[0].highlight
+
+
+def test_an_everyday_word_the_documents_never_use_costs_the_generic_weight(tiny_engine) -> None:
+    from csto_qa.answer.evidence import GENERIC_WEIGHT
+
+    built = built_on(tiny_engine, "How many soldiers have the council's forces got?", "drills.txt")
+    terms = built.focus.terms
+    assert not terms["got"].known and built.focus.head == {"soldier"}
+    total = sum(t.idf for t in terms.values())
+    assert built.support == pytest.approx(1 - GENERIC_WEIGHT * terms["got"].idf / total, abs=1e-4)
+    assert not declines(built)
+    # A rare word the documents never use costs its whole IDF.
+    rare = built_on(tiny_engine, "How many soldiers have the council's forces mothballed?", "drills.txt")
+    assert rare.support < built.support and declines(rare)

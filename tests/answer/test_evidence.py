@@ -66,3 +66,12 @@ def test_a_passage_holds_the_type_when_pick_phrase_finds_a_phrase_in_it(stored: 
                     assert evidence.holds_type(chunk.chunk_id, typed) == expected, (question, kind)
                     checked += expected
     assert checked  # some passages do hold a phrase of some kind
+
+
+def test_english_frequency_orders_everyday_words_above_rare_ones() -> None:
+    from csto_qa.answer.evidence import english_zipf
+
+    # wordfreq's Zipf scale: everyday words near 5-6, the words a probe names lower.
+    assert english_zipf("good") > english_zipf("moment") > english_zipf("salary") > english_zipf("motto")
+    assert english_zipf("moment") >= 5.0 > english_zipf("budget")
+    assert english_zipf("xqzvtb") == 0.0  # a word it does not list

@@ -121,6 +121,27 @@ def test_an_unseen_word_of_the_event_weighs_the_event_weight() -> None:
     assert support(cost, {"deploy"}, {"cost"}, 0.0, {"deploy"}, 1.25, 2.0, 0.5) == pytest.approx(full)
 
 
+def test_an_unseen_generic_word_weighs_the_generic_weight() -> None:
+    idf = {"chair": 2.0, "csto": 0.1}
+    focus = question_focus("who chairs the csto at the moment", idf, 100)
+    unseen = focus.terms["moment"].idf
+    total = unseen + 2.1
+    found = {"chair", "csto"}
+    assert support(focus, found, {"moment"}, 0.0, found) == pytest.approx(1 - unseen / total)
+    # "moment" is everyday English: a quarter of its IDF lost at 0.25, none at 0.
+    at = {"generic": {"moment"}}
+    assert support(focus, found, {"moment"}, 0.0, found, **at, generic_weight=0.25) == pytest.approx(
+        1 - 0.25 * unseen / total
+    )
+    assert support(focus, found, {"moment"}, 0.0, found, **at, generic_weight=0.0) == 1.0
+    # An event word that is also generic counts the smaller weight.
+    event = question_focus("when did uzbekistan quit GUAM", {"uzbekistan": 2.0, "guam": 3.0}, 100)
+    both = {"uzbekistan", "guam"}
+    quit_idf = event.terms["quit"].idf
+    lost = support(event, both, {"quit"}, 0.0, both, 1.25, 2.0, 0.75, None, {"quit"}, 0.5)
+    assert lost == pytest.approx(1 - 0.5 * quit_idf / (quit_idf + 5.0))
+
+
 def test_an_unseen_number_among_the_event_words_stays_strict() -> None:
     focus = question_focus(
         "When did the CSTO meet 2031 delegates?", {"csto": 0.1, "meet": 2.0, "deleg": 1.0}, 100
