@@ -51,9 +51,11 @@ def capture(url: str, out: Path, question: str, width: int, height: int, phone: 
         box.press("Enter")
         answer = page.locator("#cq-chat .cq-answer").last
         answer.wait_for(state="visible", timeout=60_000)
-        if not phone:
-            # Open the score breakdown of the first citation, as a reader checking it would.
-            answer.locator("details.cq-why summary").first.click()
+        why = answer.locator("details.cq-why summary").first
+        if not phone and why.is_visible():
+            # Open the score breakdown of the first citation, as a reader checking it would
+            # (a declined reply folds its passages: nothing to open).
+            why.click()
         page.evaluate("document.fonts.ready")
         page.wait_for_timeout(900)  # let the smooth scroll to the new answer finish
         out.parent.mkdir(parents=True, exist_ok=True)

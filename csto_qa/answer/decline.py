@@ -54,12 +54,25 @@ _HAVE = {"does": "has", "do": "have", "did": "had"}
 MAX_INDIRECT_WORDS = 12  # a longer question is not restated: the sentence would not read
 
 
+# A passive's participle ends the clause after its auxiliary: "When was NATO founded?" → "when
+# NATO was founded". Regular participles end in -ed; these are the common irregular ones.
+_PARTICIPLE = re.compile(
+    r"^(?:\w+ed|born|held|made|built|set|put|led|run|won|sent|given|taken|chosen|known|seen|"
+    r"written|spoken|broken|begun|done|drawn|shown|sold|told|paid|found|signed|ratified)$",
+    re.I,
+)
+
+
 def indirect(question: str) -> str | None:
-    """ "What is the CSTO's annual budget?" → "what the CSTO's annual budget is" (None if unsure)."""
+    """ "What is the CSTO's annual budget?" → "what the CSTO's annual budget is"; "When was
+    NATO founded?" → "when NATO was founded" (None if unsure)."""
     text = " ".join(question.split())
     m = _INDIRECT.match(text)
     if m and len(m.group("rest").split()) <= MAX_INDIRECT_WORDS:
-        return f"{m.group('wh').lower()} {m.group('rest')} {m.group('aux').lower()}"
+        wh, rest, aux = m.group("wh").lower(), m.group("rest").split(), m.group("aux").lower()
+        if wh in ("when", "where", "how") and len(rest) >= 2 and _PARTICIPLE.match(rest[-1]):
+            return f"{wh} {' '.join(rest[:-1])} {aux} {rest[-1]}"
+        return f"{wh} {' '.join(rest)} {aux}"
     m = _INDIRECT_HAVE.match(text)
     if m and len(text.split()) <= MAX_INDIRECT_WORDS:
         wh = m.group("wh")
@@ -81,9 +94,15 @@ def decline_message(
     said = indirect(question)
     head = f"The documents do not say {said}." if said else "The documents do not answer this question."
     if missing:
-        quoted = ", ".join(f"“{w}”" for w in missing[:3])
+        quoted = ", ".join(f"“{_as_asked(question, w)}”" for w in missing[:3])
         where = "The closest passages do not" if everywhere else "The closest passage does not"
         return f"{head} {where} mention {quoted}."
     if not type_found and kind in TYPE_NAMES:
         return f"{head} The closest passages give no {TYPE_NAMES[kind].split(' ', 1)[1]} for it."
     return head
+
+
+def _as_asked(question: str, word: str) -> str:
+    """``word`` (folded) spelt as the question spells it ("nato" → "NATO"), else as it is."""
+    m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.I)
+    return m.group() if m else word

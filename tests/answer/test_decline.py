@@ -178,6 +178,11 @@ def test_message_restates_the_question_and_names_the_gap() -> None:
     assert only_lead == (
         "The documents do not say how many tanks the csto has. The closest passage does not mention “tanks”."
     )
+    # A missing word is quoted as the question spells it.
+    cased = decline_message("When was NATO founded?", ["nato"], AnswerType.DATE, True, False)
+    assert cased == (
+        "The documents do not say when NATO was founded. The closest passage does not mention “NATO”."
+    )
     typed = decline_message("When did the council meet?", [], AnswerType.DATE, False)
     assert typed == "The documents do not answer this question. The closest passages give no date for it."
 
@@ -190,6 +195,10 @@ def test_message_restates_the_question_and_names_the_gap() -> None:
         ("What did the council have in 2002?", "what the council had in 2002"),
         ("How many drones does the force operate?", None),  # no verb table: not restated
         ("Does the CSTO have a navy?", None),
+        ("When was NATO founded?", "when NATO was founded"),  # a passive: the participle last
+        ("Where was the summit held?", "where the summit was held"),
+        ("When was Imangali Tasmagambetov born?", "when Imangali Tasmagambetov was born"),
+        ("Where is the headquarters?", "where the headquarters is"),  # no participle
     ],
 )
 def test_indirect_question(question: str, said: str | None) -> None:
