@@ -275,41 +275,63 @@ class AnswerBuilder:
         rows = self.stored.sentence_vectors[first:last]
         cosines = (rows.astype(np.float32, copy=False) @ vector).tolist()
         kinds = typed_sentences(features, asked)
+        # What every sentence reads, bound once per passage (the weights are read from the
+        # module here, not at import: scripts/answer_sweep.py sets them between runs).
+        keys, weights, total = asked.keys, asked.weights, asked.total
+        continued, penalties, field_keys = features.continues, features.penalties, features.keys
+        names = features.names if asked.names else None
+        sources = features.source_words() if asked.source else None
+        coverage_w, type_w, novelty_w, prose_w = COVERAGE_WEIGHT, TYPE_WEIGHT, NOVELTY_WEIGHT, PROSE_WEIGHT
+        context_w, restates = CONTEXT_WEIGHT, RESTATES
         best, best_score, best_joined = 0, -math.inf, False
         # The previous sentence's own cosine and coverage, and whether it only restates.
         before_cos, before_covered, before_weak = 0.0, 0.0, False
         for offset, own in enumerate(features.stems):
             # Exact stems here: typo matching is kept for the evidence check, where it runs
-            # on three passages, not on every sentence of twenty.
-            cov, common = covered(asked, own)
+            # on three passages, not on every sentence of twenty. features.covered written
+            # out (about half the sentences share no focus stem: no list to build for them).
+            if total <= 0:
+                cov, common = 1.0, len(own & keys)
+            elif keys.isdisjoint(own):
+                cov, common = 0.0, 0
+            else:
+                found = [idf for s, idf in weights if s in own]
+                cov, common = sum(found) / total, len(found)
             size = len(own)
             novelty = (size - common) / size if size else 0.0
             cos = own_cos = cosines[offset]
             own_covered = cov
             joined = False
-            if offset and before_weak and features.continues[offset]:
-                joined = before_cos * CONTEXT_WEIGHT > cos or before_covered * CONTEXT_WEIGHT > cov
-                cos = max(cos, CONTEXT_WEIGHT * before_cos)
-                cov = max(cov, CONTEXT_WEIGHT * before_covered)
+            if offset and before_weak and continued[offset]:
+                joined = before_cos * context_w > cos or before_covered * context_w > cov
+                cos = max(cos, context_w * before_cos)
+                cov = max(cov, context_w * before_covered)
             before_cos, before_covered = own_cos, own_covered
-            before_weak = novelty < RESTATES
+            before_weak = novelty < restates
             # An info-box field whose key the question names ("latest update csto monitoring
             # page" -> "Latest Update: 29 October 2024") holds what is asked, as a typed
             # phrase does: main set lead +1 question (81.7 -> 82.4 %), dev-lead, dev-heldout
             # and the decline figures unchanged. It scores, but is not "typed" for the type
             # checks (_lead's fallback, Built.type_found): those read phrases of the type.
-            key = features.keys[offset]
-            typed = kinds[offset] or (bool(key) and key <= asked.keys)
-            if asked.names and not typed:
+            key = field_keys[offset]
+            typed = kinds[offset] or (bool(key) and key <= keys)
+            if names is not None and not typed:
                 # "Which Soviet-era accord ...", "what informal bloc ...": a name the question
                 # does not hold is the asked type (main lead +1, 82.4 -> 83.1 %: q104; the
                 # independent sets' leads and every decline figure unchanged).
-                typed = new_phrase(features.names[offset], asked.words)
-            if asked.source and not typed:
+                typed = new_phrase(names[offset], asked.words)
+            if sources is not None and not typed:
                 # "who did it take over from?": the country it came from ("took over the
                 # rotating presidency ... from Belarus") is the answer, in a text about states.
-                typed = new_phrase(features.source_words()[offset], asked.words)
-            score = sentence_score(cos, cov, typed, features.penalties[offset], novelty)
+                typed = new_phrase(sources[offset], asked.words)
+            # sentence_score written out, the same terms in the same order (same float sums).
+            score = (
+                cos
+                + coverage_w * cov
+                + type_w * float(typed)
+                + novelty_w * novelty
+                - prose_w * penalties[offset]
+            )
             if score > best_score:
                 best, best_score, best_joined = offset, score, joined
         return first + best, cosines[best], best_score, kinds[best], best_joined
