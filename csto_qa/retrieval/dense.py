@@ -111,8 +111,11 @@ class DenseIndex:
             scores, ids = self.index.search(np.ascontiguousarray(query[None, :], dtype=np.float32), k)
         finally:
             faiss.omp_set_num_threads(threads)
-        keep = ids[0] >= 0
-        return DenseHits(ids[0][keep].astype(np.int64), scores[0][keep])
+        found = ids[0].astype(np.int64, copy=False)
+        if found.size and found.min() < 0:  # faiss pads a short result with -1
+            keep = found >= 0
+            return DenseHits(found[keep], scores[0][keep])
+        return DenseHits(found, scores[0])
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors of ``ids`` (for scoring candidates the search did not return)."""
