@@ -61,7 +61,7 @@ class Retriever:
         # The rows of every candidate's sentences, in candidate order, in one product.
         offsets = ends - lengths
         rows = np.arange(total) + np.repeat(self._starts[ids] - offsets, lengths)
-        sims = self.sentence_vectors[rows].astype(np.float32, copy=False) @ vector
+        sims = self.sentence_vectors[rows].astype(np.float32, copy=False).dot(vector)  # sgemv, as @ calls it
         if self._all_have:  # float64, as when written into a copy of ``cosine``
             best = np.maximum.reduceat(sims, offsets).astype(np.float64)
         else:
