@@ -35,7 +35,7 @@ from csto_qa.answer.answer_type import (
     source_spans,
 )
 from csto_qa.answer.evidence import EvidenceReader, Lead, corpus_idf
-from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, new_phrase, typed_sentences
+from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, new_phrase, typed_sentences
 from csto_qa.answer.focus import Focus, question_focus
 from csto_qa.answer.phrase import pick_phrase
 from csto_qa.index.storage import StoredIndex
@@ -358,38 +358,43 @@ class AnswerBuilder:
         passages: list[Passage] = []
         grams: list[set[tuple[str, ...]]] = []
         cosine = 0.0
+        chunks = self.stored.chunks
         for hit in hits:
-            chunk = self.stored.chunks[hit.chunk_id]
-            chunk_grams = self._shingles(chunk.chunk_id)
+            chunk = chunks[hit.chunk_id]
             sid, sent_cos, score, typed, joined = self._best_sentence(chunk, vector, asked)
             cosine = max(cosine, sent_cos, hit.dense_score or 0.0)
             h_start, h_end = self._span(chunk, sid - 1 if joined else sid, sid)
             highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
             target = self._same_as(passages, chunk.chunk_id, highlight)
-            candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
+            # The candidate and the passage's trigrams are made only where they are kept or
+            # compared (most hits past the k-th are dropped or folded: ~1 us each a hit), and
+            # the share of the cited trigrams a copy holds (a set intersection, ~12 copies a
+            # query) only when the copy's sentence scores higher, the one case that reads it.
             if target is not None:
                 at = next(i for i, p in enumerate(passages) if p is target)
-                old = grams[at]
-                covers = bool(old) and len(old & chunk_grams) / len(old) >= COPY_COVERS
-                if score > kept[at].score and (covers or (typed and not kept[at].typed)):
-                    # The copy cited in the place of ``target``: its sources and copies as
-                    # they are now (``target`` gains this copy below).
-                    better = partial(
-                        self._replacing,
-                        list(dict.fromkeys([chunk.doc_id, *target.sources])),
-                        [
-                            *target.copies,
-                            SourceRef(target.doc, target.title, target.section, target.start, target.end),
-                        ],
-                        partial(passage_of, at + 1, hit, chunk, sid, h_start, h_end, highlight),
-                    )
-                    if covers:
-                        # The copy holds the cited text and its own sentence answers better
-                        # ("X is a ..." where the cited copy has only its title): cite it.
-                        passages[at], kept[at], grams[at] = better(), candidate, chunk_grams
-                        continue
-                    # Only the copy has the asked type: a lead if no cited passage has one.
-                    reserve.append((candidate, better, at))
+                if score > kept[at].score:
+                    old, chunk_grams = grams[at], self._shingles(chunk.chunk_id)
+                    covers = bool(old) and len(old & chunk_grams) / len(old) >= COPY_COVERS
+                    if covers or (typed and not kept[at].typed):
+                        candidate = _Candidate(hit, chunk, sid, sent_cos, score, typed)
+                        # The copy cited in the place of ``target``: its sources and copies as
+                        # they are now (``target`` gains this copy below).
+                        better = partial(
+                            self._replacing,
+                            list(dict.fromkeys([chunk.doc_id, *target.sources])),
+                            [
+                                *target.copies,
+                                SourceRef(target.doc, target.title, target.section, target.start, target.end),
+                            ],
+                            partial(passage_of, at + 1, hit, chunk, sid, h_start, h_end, highlight),
+                        )
+                        if covers:
+                            # The copy holds the cited text and its own sentence answers better
+                            # ("X is a ..." where the cited copy has only its title): cite it.
+                            passages[at], kept[at], grams[at] = better(), candidate, chunk_grams
+                            continue
+                        # Only the copy has the asked type: a lead if no cited passage has one.
+                        reserve.append((candidate, better, at))
                 if chunk.doc_id not in target.sources:
                     target.sources.append(chunk.doc_id)
                 target.copies.append(
@@ -399,11 +404,11 @@ class AnswerBuilder:
             if len(passages) == k:
                 if typed:
                     later = partial(passage_of, k, hit, chunk, sid, h_start, h_end, highlight)
-                    reserve.append((candidate, later, None))
+                    reserve.append((_Candidate(hit, chunk, sid, sent_cos, score, typed), later, None))
                 continue
             passage = passage_of(len(passages) + 1, hit, chunk, sid, h_start, h_end, highlight)
-            grams.append(chunk_grams)
-            kept.append(candidate)
+            grams.append(self._shingles(chunk.chunk_id))
+            kept.append(_Candidate(hit, chunk, sid, sent_cos, score, typed))
             passages.append(passage)
         if not passages:
             return Built([], round(cosine, 4), 0.0, focus)
