@@ -214,6 +214,8 @@ class AnswerBuilder:
         if source and not spans:
             spans = source_spans(text)
             phrase_words = [frozenset(words(text[sp.start : sp.end])) for sp in spans]
+        if not spans:  # pick_phrase finds nothing in a sentence with no phrase (a third of calls)
+            return None
         folded = self._folded_sentences.get(sid)
         if folded is None:
             folded = self._folded_sentences.put(sid, fold(text))
