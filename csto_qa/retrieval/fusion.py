@@ -61,6 +61,8 @@ def min_max_array(scores: np.ndarray) -> np.ndarray:
 
 def _normalised(s: Scores) -> np.ndarray:
     """Min-max over the ids the list holds, 0.0 elsewhere."""
+    if s.has.all():  # it holds every id of the pool (the dense side in hybrid): no mask to apply
+        return min_max_array(s.scores)
     out = np.zeros(s.ids.size)
     out[s.has] = min_max_array(s.scores[s.has])
     return out

@@ -156,7 +156,10 @@ class BM25Index:
             return np.asarray(self.matrix[:, ids] @ weights, dtype=np.float32).ravel()
         spans = [(self.indptr[t], self.indptr[t + 1], c) for t, c in counts.items()]
         rows = np.concatenate([self.indices[a:b] for a, b, _ in spans])
-        values = np.concatenate([self.data[a:b] * np.float32(c) for a, b, c in spans])
+        # A term asked once keeps its weights as stored (x * 1 is x: no product to make).
+        values = np.concatenate(
+            [self.data[a:b] if c == 1 else self.data[a:b] * np.float32(c) for a, b, c in spans]
+        )
         return np.bincount(rows, weights=values, minlength=self.n_docs).astype(np.float32)
 
     def search(self, tokens: list[str], k: int) -> LexicalHits:
