@@ -543,7 +543,8 @@ class AnswerBuilder:
             verdict = verdicts.get((other, chunk_id) if other <= chunk_id else (chunk_id, other))
             if verdict if verdict is not None else self._repeats(other, chunk_id):
                 return passage
-            seen = highlights.get(passage.highlight)
-            if folded and folded == (self.folded_words(passage.highlight) if seen is None else seen):
-                return passage
+            if folded:  # an empty highlight repeats none (no look-up for it)
+                seen = highlights.get(passage.highlight)
+                if folded == (self.folded_words(passage.highlight) if seen is None else seen):
+                    return passage
         return None
