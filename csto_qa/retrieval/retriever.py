@@ -61,7 +61,9 @@ class Retriever:
         # The rows of every candidate's sentences, in candidate order, in one product.
         offsets = ends - lengths
         rows = np.arange(total) + np.repeat(self._starts[ids] - offsets, lengths)
-        sims = self.sentence_vectors[rows].astype(np.float32, copy=False).dot(vector)  # sgemv, as @ calls it
+        # take, not [rows]: the same rows in the same order, 203-205 against 229 us with the product
+        # right after the encoder (198 questions, 3 passes); dot is the cblas_sgemv call @ makes.
+        sims = self.sentence_vectors.take(rows, axis=0).astype(np.float32, copy=False).dot(vector)
         if self._all_have:  # float64, as when written into a copy of ``cosine``
             best = np.maximum.reduceat(sims, offsets).astype(np.float64)
         else:
