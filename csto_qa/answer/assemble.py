@@ -293,7 +293,8 @@ class AnswerBuilder:
         for offset, own in enumerate(features.stems):
             # Exact stems here: typo matching is kept for the evidence check, where it runs
             # on three passages, not on every sentence of twenty. features.covered written
-            # out (about half the sentences share no focus stem: no list to build for them).
+            # out (half the sentences share no focus stem, 48 of 98 a query: no list for them);
+            # with the names bound above, 20 calls a query 152 -> 127-139 us warm.
             if total <= 0:
                 cov, common = 1.0, len(own & keys)
             elif keys.isdisjoint(own):
@@ -368,10 +369,10 @@ class AnswerBuilder:
             h_start, h_end = self._span(chunk, sid - 1 if joined else sid, sid)
             highlight = self.stored.documents[chunk.doc_id].text[h_start:h_end]
             target = self._same_as(passages, chunk.chunk_id, highlight)
-            # The candidate and the passage's trigrams are made only where they are kept or
-            # compared (most hits past the k-th are dropped or folded: ~1 us each a hit), and
-            # the share of the cited trigrams a copy holds (a set intersection, ~12 copies a
-            # query) only when the copy's sentence scores higher, the one case that reads it.
+            # The candidate (0.2 us) and the passage's trigrams are made only where they are
+            # kept or compared (most hits past the k-th are dropped or folded), and the share
+            # of the cited trigrams a copy holds (a set intersection; 2.7 copies a query, 198
+            # questions) only when the copy's sentence scores higher, the one case that reads it.
             if target is not None:
                 at = next(i for i, p in enumerate(passages) if p is target)
                 if score > kept[at].score:
