@@ -86,7 +86,7 @@ class Retriever:
         if first.ids.size == self.dense.size and self.bm25.n_docs <= first.ids.size:
             # The dense side returned every passage (depth >= corpus size, as on this corpus's
             # 105): the pool is all ids in order, each id its own place (what _pool gives,
-            # without its sort: 20 -> 1 us a query warm, ~60 us after the encoder has run).
+            # without its sort: _pool took 20 us a query warm and 54-59 after the encoder, arange 0.7).
             ids, where = np.arange(first.ids.size, dtype=np.int64), both
         else:
             ids, where = _pool(both)
