@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from csto_qa.retrieval.fusion import as_dict, convex, convex_scores, fuse, min_max, pooled, ranks, rrf
+from csto_qa.retrieval.fusion import (
+    Scores,
+    as_dict,
+    convex,
+    convex_scores,
+    fuse,
+    min_max,
+    pooled,
+    ranks,
+    rrf,
+)
 
 
 def test_ranks_are_one_based_and_break_ties_by_id() -> None:
@@ -71,3 +82,20 @@ def test_pooled_convex_fusion_matches_hand_computation() -> None:
     fused = convex_scores(*pooled({5: 2.0, 1: 4.0}, {1: 0.5, 9: 0.25}), alpha=0.25)
     assert fused.scores.tolist() == [0.25 * 1.0 + 0.75 * 1.0, 0.0, 0.0]
     assert fused.ids[fused.order()].tolist() == [1, 5, 9]  # ties to the lower id
+
+
+
+def test_a_list_holding_every_id_is_min_max_normalised_over_all_of_them() -> None:
+    # The dense side in hybrid holds every id of the pool (no mask is applied to it then).
+    ids = np.arange(5, dtype=np.int64)
+    dense = Scores(ids, np.array([0.3, 0.9, 0.1, 0.5, 0.7]), np.ones(5, dtype=bool))
+    held = np.array([True, False, True, False, True])
+    lexical = Scores(ids, np.array([2.0, 0.0, 1.0, 0.0, 4.0]), held)  # normalised: 1/3, 0, 1
+    fused = convex_scores(lexical, dense, alpha=0.6)
+    dense_norm = [0.25, 1.0, 0.0, 0.5, 0.75]
+    lexical_norm = [1 / 3, 0.0, 0.0, 0.0, 1.0]
+    want = [0.6 * d + 0.4 * x for d, x in zip(dense_norm, lexical_norm, strict=True)]
+    assert fused.scores.tolist() == pytest.approx(want) and fused.has.all()
+    one = Scores(ids[:1], np.array([0.4]), np.ones(1, dtype=bool))  # all equal: 1.0
+    none = Scores(ids[:1], np.zeros(1), np.zeros(1, dtype=bool))
+    assert convex_scores(none, one, 1.0).scores.tolist() == [1.0]
