@@ -134,7 +134,7 @@ class Synthetic:
             dense=DenseInfo(dense.kind, "inner_product", normalized=True),
             counts=Counts(self.n_docs, len(self.sentence_pool), self.n),
         )
-        # The engine only slices rows of sentence_vectors; _Rows serves them from the pool
+        # The engine only slices and takes rows of sentence_vectors; _Rows serves them from the pool
         # instead of materialising N x 384 floats (1.5 GB at a million passages).
         rows = cast(np.ndarray, _Rows(self))
         return StoredIndex(
@@ -197,6 +197,12 @@ class _Rows:
 
     def __getitem__(self, key: Any) -> np.ndarray:
         return self.s.pool.vectors[self.s.sentence_pool[key]]
+
+    def take(self, indices: Any, axis: int = 0) -> np.ndarray:
+        """``ndarray.take`` along rows (the retriever gathers candidates' sentences so)."""
+        if axis != 0:
+            raise ValueError(f"_Rows.take reads rows only (axis=0), not axis={axis}")
+        return self[np.asarray(indices)]
 
 
 class FixedVectors:
