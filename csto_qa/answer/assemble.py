@@ -35,7 +35,7 @@ from csto_qa.answer.answer_type import (
     source_spans,
 )
 from csto_qa.answer.evidence import EvidenceReader, Lead, corpus_idf
-from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, new_phrase, typed_sentences
+from csto_qa.answer.features import Asked, Bounded, SentenceFeatures, covered, new_phrase, typed_sentences
 from csto_qa.answer.focus import Focus, question_focus
 from csto_qa.answer.phrase import pick_phrase
 from csto_qa.index.storage import StoredIndex
@@ -281,27 +281,18 @@ class AnswerBuilder:
         kinds = typed_sentences(features, asked)
         # What every sentence reads, bound once per passage (the weights are read from the
         # module here, not at import: scripts/answer_sweep.py sets them between runs).
-        keys, weights, total = asked.keys, asked.weights, asked.total
+        keys = asked.keys
         continued, penalties, field_keys = features.continues, features.penalties, features.keys
         names = features.names if asked.names else None
         sources = features.source_words() if asked.source else None
-        coverage_w, type_w, novelty_w, prose_w = COVERAGE_WEIGHT, TYPE_WEIGHT, NOVELTY_WEIGHT, PROSE_WEIGHT
         context_w, restates = CONTEXT_WEIGHT, RESTATES
         best, best_score, best_joined = 0, -math.inf, False
         # The previous sentence's own cosine and coverage, and whether it only restates.
         before_cos, before_covered, before_weak = 0.0, 0.0, False
         for offset, own in enumerate(features.stems):
             # Exact stems here: typo matching is kept for the evidence check, where it runs
-            # on three passages, not on every sentence of twenty. features.covered written
-            # out (half the sentences share no focus stem, 48 of 98 a query: no list for them);
-            # with the names bound above, 20 calls a query 152 -> 127-139 us warm.
-            if total <= 0:
-                cov, common = 1.0, len(own & keys)
-            elif keys.isdisjoint(own):
-                cov, common = 0.0, 0
-            else:
-                found = [idf for s, idf in weights if s in own]
-                cov, common = sum(found) / total, len(found)
+            # on three passages, not on every sentence of twenty.
+            cov, common = covered(asked, own)
             size = len(own)
             novelty = (size - common) / size if size else 0.0
             cos = own_cos = cosines[offset]
@@ -329,14 +320,7 @@ class AnswerBuilder:
                 # "who did it take over from?": the country it came from ("took over the
                 # rotating presidency ... from Belarus") is the answer, in a text about states.
                 typed = new_phrase(sources[offset], asked.words)
-            # sentence_score written out, the same terms in the same order (same float sums).
-            score = (
-                cos
-                + coverage_w * cov
-                + type_w * float(typed)
-                + novelty_w * novelty
-                - prose_w * penalties[offset]
-            )
+            score = sentence_score(cos, cov, typed, penalties[offset], novelty)
             if score > best_score:
                 best, best_score, best_joined = offset, score, joined
         return first + best, cosines[best], best_score, kinds[best], best_joined
